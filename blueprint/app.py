@@ -1,0 +1,23 @@
+"""Build the cdktf App: one :class:`PlatformStack` per validated environment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from blueprint.config import LoadedEnvironment
+
+# Terraform runs in cdktf.out/stacks/<env>/; paths in the configuration are relative to it.
+PROJECT_ROOT_FROM_STACK_DIR = "../../.."
+
+
+def build_app(environments: Sequence[LoadedEnvironment], outdir: Path) -> object:
+    """Create (but do not synthesize) the app. Import cdktf only here, after ``runtime.prepare``."""
+    from cdktf import App
+    from stacks.platform_stack import PlatformStack
+
+    app = App(outdir=str(outdir), skip_validation=False)
+    for environment in environments:
+        PlatformStack(app, environment.name, config=environment.config,
+                      project_root_rel=PROJECT_ROOT_FROM_STACK_DIR)
+    return app

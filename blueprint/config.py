@@ -1,0 +1,370 @@
+"""Typed, validated environment configuration (``environments/<env>.yaml``).
+
+This is the only place configuration enters the toolkit: ``blueprint.loader`` parses a file into
+:class:`EnvironmentConfig`, ``main.py`` hands the validated model to the stack, and constructs only
+ever receive typed props. Every model forbids unknown fields so a typo fails loudly instead of being
+silently ignored.
+
+Validators raise :class:`FieldProblem` so the loader can report the exact field, the bad value and
+the fix (see ``blueprint.errors``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PRIVATE_RANGES = (
+    ipaddress.ip_network("10.0.0.0/8"),
+    ipaddress.ip_network("172.16.0.0/12"),
+    ipaddress.ip_network("192.168.0.0/16"),
+)
+
+# CloudWatch Logs only accepts these retention values (days) at or above one year.
+CLOUDWATCH_RETENTION_DAYS = (365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+MAX_SESSION_SECONDS = 3600
+MAX_TOKEN_TTL_MINUTES = 15
+
+
+class FieldProblem(ValueError):
+    """A validation failure that knows which (sub)field is wrong and how to fix it."""
+
+    def __init__(self, message: str, *, fix: str, field: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.field = field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+
+
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit AWS account id.")]
+PrincipalArn = Annotated[
+    str,
+    Field(
+        pattern=r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|role/[\w+=,.@/-]+|assumed-role/[\w+=,.@/-]+)$",
+        description="IAM principal allowed to assume a persona: an account root or a role ARN "
+        "(IAM users are not allowed on this platform).",
+    ),
+]
+
+
+def _private_network(value: str) -> ipaddress.IPv4Network:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise FieldProblem(
+            f"{value!r} is not a valid IPv4 CIDR block ({exc})",
+            fix="write a network address with its prefix length, e.g. 10.10.0.0/16",
+        ) from None
+    if not isinstance(network, ipaddress.IPv4Network):
+        raise FieldProblem(f"{value!r} is IPv6", fix="use an IPv4 private range such as 10.10.0.0/16")
+    if not any(network.subnet_of(private) for private in PRIVATE_RANGES):
+        raise FieldProblem(
+            f"{value!r} is not a private (RFC 1918) range",
+            fix="use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+        )
+    if not 16 <= network.prefixlen <= 24:
+        raise FieldProblem(
+            f"{value!r} has prefix /{network.prefixlen}; AWS VPCs must be between /16 and /24 here",
+            fix="choose a prefix length between /16 and /24",
+        )
+    return network
+
+
+class NetworkConfig(_Model):
+    """Address plan for the two segmented VPCs."""
+
+    training_vpc_cidr: str = Field(description="Private CIDR of the training VPC (no internet path).")
+    serving_vpc_cidr: str = Field(description="Private CIDR of the serving VPC; must not overlap training.")
+    subnet_prefix_length: int = Field(
+        default=20, ge=16, le=28, description="Prefix length of each private subnet (one per AZ)."
+    )
+
+    @field_validator("training_vpc_cidr", "serving_vpc_cidr")
+    @classmethod
+    def _cidr_is_private(cls, value: str) -> str:
+        _private_network(value)
+        return value
+
+    @model_validator(mode="after")
+    def _segmented_and_sized(self) -> NetworkConfig:
+        training = ipaddress.ip_network(self.training_vpc_cidr)
+        serving = ipaddress.ip_network(self.serving_vpc_cidr)
+        if training.overlaps(serving):
+            raise FieldProblem(
+                f"serving_vpc_cidr {self.serving_vpc_cidr!r} overlaps training_vpc_cidr "
+                f"{self.training_vpc_cidr!r}; the two VPCs must be segmented",
+                fix="pick non-overlapping ranges, e.g. 10.10.0.0/16 for training and 10.20.0.0/16 for serving",
+                field=("serving_vpc_cidr",),
+            )
+        for name, network in (("training_vpc_cidr", training), ("serving_vpc_cidr", serving)):
+            if self.subnet_prefix_length <= network.prefixlen:
+                raise FieldProblem(
+                    f"subnet_prefix_length /{self.subnet_prefix_length} does not fit inside {name} "
+                    f"{network} (/{network.prefixlen})",
+                    fix=f"use a subnet_prefix_length longer than /{network.prefixlen}",
+                    field=("subnet_prefix_length",),
+                )
+        return self
+
+    def subnet_capacity(self) -> int:
+        """How many subnets of ``subnet_prefix_length`` the smaller VPC can hold."""
+        smallest = max(
+            ipaddress.ip_network(self.training_vpc_cidr).prefixlen,
+            ipaddress.ip_network(self.serving_vpc_cidr).prefixlen,
+        )
+        return 2 ** (self.subnet_prefix_length - smallest)
+
+
+GPU_INSTANCE_PATTERN = re.compile(r"^(p3|p3dn|p4d|p4de|p5|p5e|p5en|g4dn|g5|g6|g6e|gr6|trn1|trn1n|trn2)\.\w+$")
+
+
+class TrainingConfig(_Model):
+    """GPU training compute."""
+
+    gpu_instance_types: list[str] = Field(
+        min_length=1, description="Instance types the training compute may launch (GPU/accelerator only)."
+    )
+    max_vcpus: int = Field(default=64, ge=1, le=4096, description="Upper bound of the Batch compute environment.")
+
+    @field_validator("gpu_instance_types")
+    @classmethod
+    def _gpu_only(cls, values: list[str]) -> list[str]:
+        for index, value in enumerate(values):
+            if not GPU_INSTANCE_PATTERN.match(value):
+                raise FieldProblem(
+                    f"{value!r} is not a GPU/accelerator instance type",
+                    fix="use GPU families such as g5.xlarge, g6.2xlarge, p4d.24xlarge, p5.48xlarge or trn1.2xlarge",
+                    field=(index,),
+                )
+        if len(set(values)) != len(values):
+            raise FieldProblem("instance types are listed twice", fix="list each instance type once")
+        return values
+
+
+class PersonaConfig(_Model):
+    """Who may assume one human persona role."""
+
+    principals: list[PrincipalArn] = Field(
+        min_length=1, description="IAM principals (account root or role ARNs) allowed to assume the persona."
+    )
+
+
+class PersonasConfig(_Model):
+    """Every persona the platform defines; each must be configured explicitly."""
+
+    data_engineer: PersonaConfig
+    model_trainer: PersonaConfig
+    model_deployer: PersonaConfig
+    security_auditor: PersonaConfig
+    break_glass: PersonaConfig
+
+
+class IdentityConfig(_Model):
+    """MFA freshness and session bounds for human roles."""
+
+    mfa_max_age_seconds: int = Field(
+        default=3600, ge=300, le=43200, description="Maximum age of the MFA authentication (aws:MultiFactorAuthAge)."
+    )
+    session_duration_seconds: int = Field(
+        default=3600, description="Maximum session of every role, in seconds (900..3600)."
+    )
+    personas: PersonasConfig
+
+    @field_validator("session_duration_seconds")
+    @classmethod
+    def _ephemeral(cls, value: int) -> int:
+        if value > MAX_SESSION_SECONDS:
+            raise FieldProblem(
+                f"{value} s is longer than the one-hour ceiling for ephemeral credentials",
+                fix=f"set it to {MAX_SESSION_SECONDS} or less",
+            )
+        if value < 900:
+            raise FieldProblem(f"{value} s is below the AWS minimum of 900 s", fix="set it between 900 and 3600")
+        return value
+
+
+class LoggingConfig(_Model):
+    """Central logging."""
+
+    retention_days: int = Field(default=365, description="CloudWatch Logs retention in days (at least 365).")
+    archive_object_lock_days: int = Field(
+        default=365, ge=1, le=36500, description="Object Lock (governance/compliance) retention of the log archive."
+    )
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retained_a_year(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            raise FieldProblem(
+                f"{value} is not a CloudWatch retention of at least one year",
+                fix=f"use one of {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))}",
+            )
+        return value
+
+
+class AlertsConfig(_Model):
+    """Where alarms go."""
+
+    email_addresses: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
+        default_factory=list, description="Email subscribers of the alert topic."
+    )
+    sns_topic_subscribers: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:.+$")]] = Field(
+        default_factory=list, description="SQS queue ARNs subscribed to the alert topic (e.g. a SOAR)."
+    )
+
+    @model_validator(mode="after")
+    def _somebody_listens(self) -> AlertsConfig:
+        if not self.email_addresses and not self.sns_topic_subscribers:
+            raise FieldProblem(
+                "no alert destination is configured, so alarms would reach nobody",
+                fix="add at least one address under alerts.email_addresses",
+                field=("email_addresses",),
+            )
+        return self
+
+
+class ServingConfig(_Model):
+    """Private model serving."""
+
+    inference_rate_limit: int = Field(
+        default=2000, ge=10, le=2_000_000_000, description="WAF rate limit per client IP per 5 minutes."
+    )
+    token_ttl_minutes: int = Field(
+        default=15, ge=5, le=MAX_TOKEN_TTL_MINUTES, description="Access-token lifetime (5..15 minutes)."
+    )
+
+
+class QuarantineConfig(_Model):
+    """Automated response."""
+
+    window_minutes: int = Field(default=60, ge=5, le=10080, description="How long a quarantined role stays locked.")
+    guardduty_min_severity: float = Field(
+        default=7.0, ge=1.0, le=8.9, description="Lowest GuardDuty finding severity that triggers quarantine."
+    )
+
+
+class S3BackendConfig(_Model):
+    """Remote state in S3 with native locking (Terraform >= 1.10)."""
+
+    type: Literal["s3"] = "s3"
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="State bucket name.")
+    key_prefix: str = Field(default="ai-platform", pattern=r"^[\w./-]+$", description="Prefix of the state key.")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    encrypt: bool = Field(default=True, description="Server-side encryption of the state object (must be true).")
+    use_lockfile: bool = Field(default=True, description="S3 native state locking (must be true).")
+    kms_key_id: str | None = Field(default=None, description="KMS key ARN for the state object; default: SSE-S3.")
+
+    @field_validator("encrypt", "use_lockfile")
+    @classmethod
+    def _must_be_on(cls, value: bool) -> bool:
+        if not value:
+            raise FieldProblem("remote state must be encrypted and locked", fix="set it to true")
+        return value
+
+
+class LocalBackendConfig(_Model):
+    """State in a local file (only for the emulator environment)."""
+
+    type: Literal["local"] = "local"
+
+
+class EmulatorConfig(_Model):
+    """The local AWS emulator (moto server) the `local` environment deploys to."""
+
+    endpoint: str = Field(
+        pattern=r"^http://(127\.0\.0\.1|localhost):\d{2,5}$",
+        description="Emulator endpoint; loopback only so nothing outside the laptop can reach it.",
+    )
+    max_retries: int = Field(default=1, ge=0, le=5, description="AWS provider retries (low, so gaps fail fast).")
+    credentials_file: str = Field(
+        default=".emulator/credentials",
+        description="Shared-credentials file with the emulator's dummy profile, relative to the project root.",
+    )
+
+
+Backend = Annotated[S3BackendConfig | LocalBackendConfig, Field(discriminator="type")]
+
+
+class EnvironmentConfig(_Model):
+    """One deployable environment. The environment's name is its file name (``prod.yaml`` -> ``prod``)."""
+
+    account_id: AccountId
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region, e.g. eu-west-1.")
+    availability_zones: list[str] = Field(min_length=2, max_length=6, description="AZs for the private subnets.")
+    network: NetworkConfig
+    training: TrainingConfig
+    identity: IdentityConfig
+    logging: LoggingConfig = Field(default_factory=lambda: LoggingConfig())
+    alerts: AlertsConfig
+    serving: ServingConfig = Field(default_factory=lambda: ServingConfig())
+    quarantine: QuarantineConfig = Field(default_factory=lambda: QuarantineConfig())
+    tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=dict, description="Tags applied to every resource through the provider's default_tags."
+    )
+    backend: Backend
+    emulator: EmulatorConfig | None = Field(
+        default=None, description="Set only for an environment deployed to the local emulator."
+    )
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _unique_azs(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise FieldProblem("an availability zone is listed twice", fix="list each AZ once")
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EnvironmentConfig:
+        for index, zone in enumerate(self.availability_zones):
+            if not re.fullmatch(re.escape(self.region) + r"[a-z]", zone):
+                raise FieldProblem(
+                    f"availability zone {zone!r} is not in region {self.region!r}",
+                    fix=f"use zones of {self.region}, e.g. {self.region}a and {self.region}b",
+                    field=("availability_zones", index),
+                )
+        needed = len(self.availability_zones)
+        capacity = self.network.subnet_capacity()
+        if capacity < needed:
+            raise FieldProblem(
+                f"the VPCs hold {capacity} subnet(s) of /{self.network.subnet_prefix_length} but "
+                f"{needed} availability zones need one each",
+                fix=f"use a subnet_prefix_length of at least /{self.network.subnet_prefix_length + math.ceil(math.log2(needed / capacity))} or larger VPCs",
+                field=("network", "subnet_prefix_length"),
+            )
+        if isinstance(self.backend, LocalBackendConfig) and self.emulator is None:
+            raise FieldProblem(
+                "a local state file is only allowed for the emulator environment",
+                fix="configure backend: {type: s3, bucket: ..., region: ..., encrypt: true, use_lockfile: true}",
+                field=("backend", "type"),
+            )
+        for persona_name in PersonasConfig.model_fields:
+            persona: PersonaConfig = getattr(self.identity.personas, persona_name)
+            for index, arn in enumerate(persona.principals):
+                if arn.split(":")[4] != self.account_id and persona_name == "break_glass":
+                    raise FieldProblem(
+                        f"break-glass principal {arn!r} is outside account {self.account_id}",
+                        fix="break-glass must be assumable only from inside the platform account",
+                        field=("identity", "personas", persona_name, "principals", index),
+                    )
+        return self
+
+    @property
+    def is_emulated(self) -> bool:
+        return self.emulator is not None
+
+
+class LoadedEnvironment(_Model):
+    """A validated environment together with where it came from."""
+
+    name: str
+    source: str
+    config: EnvironmentConfig

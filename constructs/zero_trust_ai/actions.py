@@ -1,0 +1,49 @@
+"""Every IAM action list the constructs grant, in one place (reviewed like an API).
+
+No list contains a wildcard: deny by default means every grant names its actions.
+"""
+
+from __future__ import annotations
+
+S3_READ = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectTagging")
+S3_LIST = ("s3:ListBucket",)
+S3_WRITE = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectTagging")
+S3_DELETE = ("s3:DeleteObject", "s3:DeleteObjectVersion")
+S3_OBJECT_ACCESS_DENIED = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:PutObject",
+                           "s3:DeleteObject", "s3:DeleteObjectVersion")
+
+KMS_DECRYPT = ("kms:Decrypt", "kms:DescribeKey")
+KMS_ENCRYPT_DECRYPT = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
+                       "kms:ReEncryptTo")
+KMS_SIGN = ("kms:Sign", "kms:DescribeKey", "kms:GetPublicKey")
+KMS_VERIFY = ("kms:Verify", "kms:DescribeKey", "kms:GetPublicKey")
+# Key administration without the ability to use the key for data (separation of duties).
+KMS_ADMIN = (
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
+    "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+)
+# What a service needs to write encrypted data with a key on a caller's behalf (logs, CloudTrail, SNS).
+KMS_SERVICE_ENCRYPT = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
+                       "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+
+VPC_ENDPOINT_S3 = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket", "s3:GetObjectAttributes",
+                   "s3:AbortMultipartUpload", "s3:GetBucketLocation")
+
+# Interface endpoint policies: what workloads inside the VPC may call through each endpoint.
+ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
+    "sts": ("sts:AssumeRole", "sts:GetCallerIdentity", "sts:TagSession", "sts:SetSourceIdentity"),
+    "kms": ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GetPublicKey",
+            "kms:Sign", "kms:Verify"),
+    "logs": ("logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"),
+    "ecr.api": ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages",
+                "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer"),
+    "ecr.dkr": ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"),
+    "sagemaker.api": ("sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+                      "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DescribeEndpoint",
+                      "sagemaker:ListTrainingJobs", "sagemaker:AddTags"),
+    "sagemaker.runtime": ("sagemaker:InvokeEndpoint",),
+    "ssm": ("ssm:GetParameter", "ssm:GetParameters"),
+    "secretsmanager": ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+}

@@ -1,0 +1,88 @@
+"""LogArchive: the central, write-once log destinations."""
+
+from __future__ import annotations
+
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
+
+from zero_trust_ai.platform_key import PlatformKey
+from zero_trust_ai.secure_bucket import LifecycleRule, ObjectLock, SecureBucket, SecureBucketProps
+
+
+class LogArchiveProps(BaseModel):
+    """Props of :class:`LogArchive`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
+    account_id: str = Field(pattern=r"^\d{12}$")
+    region: str
+    object_lock_days: int = Field(ge=1, le=36500, description="Object Lock retention of every log object.")
+    object_lock_mode: str = Field(default="GOVERNANCE", pattern=r"^(GOVERNANCE|COMPLIANCE)$")
+    transition_to_glacier_ir_days: int = Field(default=90, ge=1, description="Default: colder storage after 90 days.")
+    force_destroy: bool = Field(default=False, description="Only for the emulator environment.")
+
+
+class LogArchive(Construct):
+    """Two Object-Lock buckets:
+
+    * ``archive`` -- SSE-KMS with the logs key; receives CloudTrail and VPC flow logs.
+    * ``access_logs`` -- receives S3 server access logs and load-balancer access logs. AWS delivers those
+      two only to buckets whose default encryption is SSE-S3 (SSE-KMS is not supported by either
+      delivery), so this bucket is the one documented SSE-S3 exception; it is still private,
+      versioned, TLS-only and Object-Locked.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: LogArchiveProps, logs_key: PlatformKey) -> None:
+        super().__init__(scope, id)
+        lock = ObjectLock(mode=props.object_lock_mode, days=props.object_lock_days)  # type: ignore[arg-type]
+        lifecycle = (
+            LifecycleRule(id="to-glacier-ir", transition_to_glacier_ir_days=props.transition_to_glacier_ir_days,
+                          noncurrent_version_expiration_days=max(props.object_lock_days, 365)),
+        )
+        self.access_logs = SecureBucket(
+            self,
+            "access_logs",
+            props=SecureBucketProps(
+                bucket_name=f"{props.name_prefix}-access-logs-{props.account_id}",
+                encryption_key=None,
+                sse_s3_reason="S3 server access logging and ALB access logs can only be delivered to SSE-S3 buckets",
+                access_log_bucket=None,
+                access_log_opt_out_reason="this is the access-log sink; logging it into itself would loop",
+                object_lock=lock,
+                lifecycle_rules=lifecycle,
+                force_destroy=props.force_destroy,
+            ),
+        )
+        self.archive = SecureBucket(
+            self,
+            "archive",
+            props=SecureBucketProps(
+                bucket_name=f"{props.name_prefix}-log-archive-{props.account_id}",
+                encryption_key=logs_key,
+                access_log_bucket=self.access_logs,
+                object_lock=lock,
+                lifecycle_rules=lifecycle,
+                force_destroy=props.force_destroy,
+            ),
+        )
+        account = props.account_id
+        # S3 server access logs from this account's buckets only.
+        self.access_logs.allow_service_delivery(
+            sid="S3ServerAccessLogs", service="logging.s3.amazonaws.com", prefix="s3-access/",
+            source_account=account, source_arn=f"arn:aws:s3:::{props.name_prefix}-*",
+        )
+        # VPC flow logs (log delivery service), scoped to this account's log-delivery sources.
+        self.archive.allow_service_delivery(
+            sid="VpcFlowLogsDelivery", service="delivery.logs.amazonaws.com",
+            prefix=f"vpc-flow-logs/{props.name_prefix}-", source_account=account,
+            source_arn=f"arn:aws:logs:{props.region}:{account}:*",
+            extra_bucket_actions=("s3:GetBucketAcl", "s3:ListBucket"),
+        )
+        logs_key.grant_service(
+            sid="VpcFlowLogsEncrypt", service="delivery.logs.amazonaws.com",
+            key_actions=("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+                         "kms:DescribeKey"),
+            conditions={"StringEquals": {"aws:SourceAccount": account},
+                        "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{props.region}:{account}:*"}},
+        )

@@ -1,0 +1,121 @@
+"""PlatformKey: a customer-managed symmetric KMS key for one data domain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
+
+from zero_trust_ai import actions
+from zero_trust_ai.policy import Grantee, PolicyDocument, Statement
+
+
+class PlatformKeyProps(BaseModel):
+    """Props of :class:`PlatformKey`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    alias: str = Field(pattern=r"^alias/[a-zA-Z0-9/_-]+$", description="Alias, e.g. ``alias/ztai-prod-raw``.")
+    description: str = Field(min_length=8, description="What the key protects.")
+    account_id: str = Field(pattern=r"^\d{12}$", description="Account whose root receives the admin statement.")
+    deletion_window_in_days: int = Field(
+        default=30, ge=7, le=30, description="Waiting period before deletion. Default: 30 days (the maximum)."
+    )
+    rotation_period_in_days: int = Field(
+        default=365, ge=90, le=2560, description="Automatic rotation period. Default: yearly rotation."
+    )
+
+
+class PlatformKey(Construct):
+    """A symmetric customer-managed KMS key with rotation on and an explicit least-privilege key policy.
+
+    The key policy starts with the single account-root administration statement (without it a key can
+    become unmanageable) and grows only through ``grant_*`` calls, each naming its actions.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: PlatformKeyProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        self.policy = PolicyDocument(
+            [
+                Statement(
+                    sid="AccountRootAdmin",
+                    effect="Allow",
+                    principals={"AWS": f"arn:aws:iam::{props.account_id}:root"},
+                    actions=["kms:*"],
+                    resources=["*"],
+                )
+            ]
+        )
+        self.key = KmsKey(
+            self,
+            "key",
+            description=props.description,
+            enable_key_rotation=True,
+            rotation_period_in_days=props.rotation_period_in_days,
+            deletion_window_in_days=props.deletion_window_in_days,
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            policy=self.policy.lazy_json(),
+        )
+        KmsAlias(self, "alias", name=props.alias, target_key_id=self.key.key_id)
+
+    @property
+    def key_arn(self) -> str:
+        return self.key.arn
+
+    @property
+    def key_id(self) -> str:
+        return self.key.key_id
+
+    def grant_decrypt(self, grantee: Grantee, *, via_service: str | None = None) -> None:
+        self._grant(grantee, "Decrypt", actions.KMS_DECRYPT, via_service)
+
+    def grant_encrypt_decrypt(self, grantee: Grantee, *, via_service: str | None = None) -> None:
+        self._grant(grantee, "EncryptDecrypt", actions.KMS_ENCRYPT_DECRYPT, via_service)
+
+    def _grant(self, grantee: Grantee, what: str, key_actions: Sequence[str], via_service: str | None) -> None:
+        conditions: dict[str, Mapping[str, Any]] = {}
+        if via_service:
+            conditions["StringEquals"] = {"kms:ViaService": via_service}
+        sid = f"{grantee.grant_name}{what}{self.node.id.replace('_', '').replace('-', '').title()}"
+        # Identity side: the role may use this key (and only this key).
+        grantee.add_to_policy(
+            Statement(sid=sid, effect="Allow", actions=key_actions, resources=[self.key_arn], conditions=conditions)
+        )
+        # Key side: the key policy names the role too, so both policies must agree (zero trust).
+        if not any(s.sid == sid for s in self.policy.statements):
+            self.policy.add(
+                Statement(
+                    sid=sid,
+                    effect="Allow",
+                    principals={"AWS": grantee.role_arn},
+                    actions=key_actions,
+                    resources=["*"],
+                    conditions=conditions,
+                )
+            )
+
+    def grant_service(
+        self,
+        *,
+        sid: str,
+        service: str,
+        key_actions: Sequence[str] = actions.KMS_SERVICE_ENCRYPT,
+        conditions: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Let an AWS service principal use the key, scoped by the given conditions (source account/ARN)."""
+        self.policy.add(
+            Statement(
+                sid=sid,
+                effect="Allow",
+                principals={"Service": service},
+                actions=key_actions,
+                resources=["*"],
+                conditions=conditions or {},
+            )
+        )

@@ -1,0 +1,239 @@
+"""PrivateNetwork: an isolated VPC with private subnets only, reaching AWS through VPC endpoints."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from cdktf_cdktf_provider_aws.default_network_acl import DefaultNetworkAcl
+from cdktf_cdktf_provider_aws.default_route_table import DefaultRouteTable
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.network_acl import NetworkAcl, NetworkAclEgress, NetworkAclIngress
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupIngress
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
+
+from zero_trust_ai import actions
+from zero_trust_ai.policy import PolicyDocument, Statement
+from zero_trust_ai.secure_bucket import SecureBucket
+
+DEFAULT_INTERFACE_ENDPOINTS = ("sts", "kms", "logs", "ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime")
+
+
+class PrivateNetworkProps(BaseModel):
+    """Props of :class:`PrivateNetwork`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9-]{3,40}$", description="Name tag prefix, e.g. ``ztai-prod-training``.")
+    cidr_block: str = Field(description="Private IPv4 CIDR (validated at the config edge).")
+    availability_zones: Sequence[str] = Field(min_length=1)
+    subnet_prefix_length: int = Field(ge=16, le=28)
+    region: str
+    account_id: str = Field(pattern=r"^\d{12}$")
+    interface_endpoints: Sequence[str] = Field(
+        default=DEFAULT_INTERFACE_ENDPOINTS,
+        description="Interface endpoint service suffixes. Default: STS, KMS, Logs, ECR api/dkr, SageMaker api/runtime.",
+    )
+    allowed_bucket_patterns: Sequence[str] = Field(
+        min_length=1, description="Bucket name patterns the S3 gateway endpoint lets workloads reach (``ztai-prod-*``)."
+    )
+    flow_log_aggregation_seconds: int = Field(default=60, description="60 or 600; default 60 for faster detection.")
+
+
+class PrivateNetwork(Construct):
+    """A VPC with no internet gateway, no NAT and no public IPs.
+
+    * one private subnet per AZ, sharing one route table whose only non-local route is the S3 gateway
+      endpoint's prefix list;
+    * the default security group is emptied and the default NACL denies everything; subnets use a NACL
+      that admits VPC-internal traffic and HTTPS towards the endpoints only;
+    * interface endpoints for AWS APIs, each behind a security group that admits 443 from the VPC CIDR
+      only, each with an endpoint policy limited to this account (and, for S3, the platform's buckets);
+    * flow logs (ALL traffic) delivered to the central log archive.
+
+    ``workload_security_group`` is the group for compute in this VPC: no ingress, egress 443 to the
+    endpoints and the S3 prefix list only.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: PrivateNetworkProps, flow_log_archive: SecureBucket) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        network = ipaddress.ip_network(props.cidr_block)
+        self.vpc = Vpc(
+            self,
+            "vpc",
+            cidr_block=props.cidr_block,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": props.name},
+        )
+        # Empty the default security group: nothing may use it by accident.
+        DefaultSecurityGroup(self, "default_sg", vpc_id=self.vpc.id, ingress=[], egress=[],
+                             tags={"Name": f"{props.name}-default-deny"})
+        # The default NACL (for any subnet created outside this construct) denies all traffic.
+        DefaultNetworkAcl(self, "default_nacl", default_network_acl_id=self.vpc.default_network_acl_id,
+                          tags={"Name": f"{props.name}-default-deny"})
+        DefaultRouteTable(self, "default_routes", default_route_table_id=self.vpc.default_route_table_id,
+                          route=[], tags={"Name": f"{props.name}-default-local-only"})
+
+        subnet_cidrs = list(network.subnets(new_prefix=props.subnet_prefix_length))
+        self.route_table = RouteTable(self, "private_routes", vpc_id=self.vpc.id,
+                                      tags={"Name": f"{props.name}-private"})
+        self.subnets: list[Subnet] = []
+        for index, zone in enumerate(props.availability_zones):
+            subnet = Subnet(
+                self,
+                f"private_subnet_{index}",
+                vpc_id=self.vpc.id,
+                cidr_block=str(subnet_cidrs[index]),
+                availability_zone=zone,
+                map_public_ip_on_launch=False,
+                assign_ipv6_address_on_creation=False,
+                tags={"Name": f"{props.name}-private-{zone}", "tier": "private"},
+            )
+            RouteTableAssociation(self, f"private_subnet_{index}_routes", subnet_id=subnet.id,
+                                  route_table_id=self.route_table.id)
+            self.subnets.append(subnet)
+
+        self.network_acl = NetworkAcl(
+            self,
+            "private_nacl",
+            vpc_id=self.vpc.id,
+            subnet_ids=[s.id for s in self.subnets],
+            ingress=[
+                NetworkAclIngress(rule_no=100, action="allow", protocol="-1", cidr_block=props.cidr_block,
+                                  from_port=0, to_port=0),
+                # Return traffic of HTTPS calls to S3 through the gateway endpoint (public S3 addresses).
+                NetworkAclIngress(rule_no=200, action="allow", protocol="6", cidr_block="0.0.0.0/0",
+                                  from_port=1024, to_port=65535),
+            ],
+            egress=[
+                NetworkAclEgress(rule_no=100, action="allow", protocol="-1", cidr_block=props.cidr_block,
+                                 from_port=0, to_port=0),
+                # HTTPS to S3 via the gateway endpoint; with no IGW/NAT nothing else is routable.
+                NetworkAclEgress(rule_no=200, action="allow", protocol="6", cidr_block="0.0.0.0/0",
+                                 from_port=443, to_port=443),
+            ],
+            tags={"Name": f"{props.name}-private"},
+        )
+
+        self.endpoint_security_group = SecurityGroup(
+            self,
+            "endpoint_sg",
+            name=f"{props.name}-endpoints",
+            description="Interface endpoints: HTTPS from inside this VPC only",
+            vpc_id=self.vpc.id,
+            ingress=[SecurityGroupIngress(description="HTTPS from inside the VPC", protocol="tcp", from_port=443,
+                                          to_port=443, cidr_blocks=[props.cidr_block])],
+            egress=[],
+            tags={"Name": f"{props.name}-endpoints"},
+        )
+
+        bucket_arns: list[str] = []
+        for pattern in props.allowed_bucket_patterns:
+            bucket_arns += [f"arn:aws:s3:::{pattern}", f"arn:aws:s3:::{pattern}/*"]
+        s3_policy = PolicyDocument(
+            [
+                Statement(
+                    sid="PlatformBucketsOnly",
+                    effect="Allow",
+                    principals={"AWS": "*"},
+                    actions=actions.VPC_ENDPOINT_S3,
+                    resources=bucket_arns,
+                    conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id}},
+                ),
+                Statement(
+                    sid="EcrImageLayers",
+                    effect="Allow",
+                    principals={"AWS": "*"},
+                    actions=["s3:GetObject"],
+                    resources=[f"arn:aws:s3:::prod-{props.region}-starport-layer-bucket/*"],
+                    conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id}},
+                ),
+            ]
+        )
+        self.s3_gateway_endpoint = VpcEndpoint(
+            self,
+            "s3_gateway",
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{props.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[self.route_table.id],
+            policy=s3_policy.to_json(),
+            tags={"Name": f"{props.name}-s3"},
+        )
+
+        self.interface_endpoints: dict[str, VpcEndpoint] = {}
+        for service in props.interface_endpoints:
+            endpoint_policy = PolicyDocument(
+                [
+                    Statement(
+                        sid="ThisAccountOnly",
+                        effect="Allow",
+                        principals={"AWS": "*"},
+                        actions=actions.ENDPOINT_ACTIONS[service],
+                        resources=["*"],
+                        conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id}},
+                    )
+                ]
+            )
+            self.interface_endpoints[service] = VpcEndpoint(
+                self,
+                f"endpoint_{service.replace('.', '_')}",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{props.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in self.subnets],
+                security_group_ids=[self.endpoint_security_group.id],
+                policy=endpoint_policy.to_json(),
+                tags={"Name": f"{props.name}-{service}"},
+            )
+
+        self.workload_security_group = SecurityGroup(
+            self,
+            "workload_sg",
+            name=f"{props.name}-workloads",
+            description="Workloads: no inbound; HTTPS out to the VPC endpoints and S3 only",
+            vpc_id=self.vpc.id,
+            ingress=[],
+            egress=[],
+            tags={"Name": f"{props.name}-workloads"},
+        )
+        VpcSecurityGroupEgressRule(
+            self, "workload_to_endpoints", security_group_id=self.workload_security_group.id,
+            description="HTTPS to the interface endpoints", ip_protocol="tcp", from_port=443, to_port=443,
+            referenced_security_group_id=self.endpoint_security_group.id,
+        )
+        VpcSecurityGroupEgressRule(
+            self, "workload_to_s3", security_group_id=self.workload_security_group.id,
+            description="HTTPS to S3 through the gateway endpoint", ip_protocol="tcp", from_port=443, to_port=443,
+            prefix_list_id=self.s3_gateway_endpoint.prefix_list_id,
+        )
+
+        self.flow_log = FlowLog(
+            self,
+            "flow_log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="s3",
+            log_destination=f"{flow_log_archive.bucket_arn}/vpc-flow-logs/{props.name}/",
+            max_aggregation_interval=props.flow_log_aggregation_seconds,
+            tags={"Name": f"{props.name}-flow-log"},
+        )
+
+    @property
+    def vpc_id(self) -> str:
+        return self.vpc.id
+
+    @property
+    def subnet_ids(self) -> list[str]:
+        return [s.id for s in self.subnets]

@@ -1,0 +1,83 @@
+"""WorkloadRole: one IAM role per workload, trusting exactly one AWS service."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
+
+from zero_trust_ai.policy import PolicyDocument, Statement, require_statements
+
+
+class WorkloadRoleProps(BaseModel):
+    """Props of :class:`WorkloadRole`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role_name: str = Field(pattern=r"^[\w+=,.@-]{1,64}$")
+    grant_name: str = Field(pattern=r"^[A-Za-z0-9]+$", description="Alphanumeric name used in statement ids.")
+    service: str = Field(pattern=r"^[a-z0-9.-]+\.amazonaws\.com$", description="The one service that may assume it.")
+    account_id: str = Field(pattern=r"^\d{12}$", description="Value of the aws:SourceAccount condition.")
+    source_arn_pattern: str | None = Field(
+        default=None,
+        description="Value of the aws:SourceArn condition (ArnLike). Default: any resource of the account "
+        "for that service is NOT allowed -- set it whenever the service sends a source ARN.",
+    )
+    max_session_duration: int = Field(default=3600, ge=900, le=3600, description="Default: one hour (the ceiling).")
+    description: str = Field(min_length=8)
+
+
+class WorkloadRole(Construct):
+    """A service role with ``aws:SourceAccount``/``aws:SourceArn`` trust conditions (confused-deputy safe).
+
+    Permissions are added through grants; the inline policy is rendered at synth time.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: WorkloadRoleProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        conditions: dict[str, Mapping[str, Any]] = {"StringEquals": {"aws:SourceAccount": props.account_id}}
+        if props.source_arn_pattern:
+            conditions["ArnLike"] = {"aws:SourceArn": props.source_arn_pattern}
+        trust = PolicyDocument(
+            [
+                Statement(
+                    sid="TrustOnlyTheWorkloadService",
+                    effect="Allow",
+                    principals={"Service": props.service},
+                    actions=["sts:AssumeRole"],
+                    conditions=conditions,
+                )
+            ]
+        )
+        trust_json = json.loads(trust.to_json())
+        for statement in trust_json["Statement"]:
+            statement.pop("Resource", None)  # trust policies have no Resource element
+        self.role = IamRole(
+            self,
+            "role",
+            name=props.role_name,
+            description=props.description,
+            assume_role_policy=json.dumps(trust_json, separators=(",", ":")),
+            max_session_duration=props.max_session_duration,
+        )
+        self.policy = PolicyDocument()
+        IamRolePolicy(self, "policy", name=f"{props.role_name}-least-privilege", role=self.role.id,
+                      policy=self.policy.lazy_json())
+        require_statements(self, self.policy, f"role {props.role_name}")
+
+    @property
+    def role_arn(self) -> str:
+        return self.role.arn
+
+    @property
+    def grant_name(self) -> str:
+        return self.props.grant_name
+
+    def add_to_policy(self, statement: Statement) -> None:
+        self.policy.add(statement)

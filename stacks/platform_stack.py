@@ -1,0 +1,151 @@
+"""PlatformStack: composes the zero-trust AI platform for one environment.
+
+The stack is the only place where validated configuration becomes construct props. It wires
+constructs together through their attributes and grants; it creates no policy JSON of its own.
+"""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from constructs import Construct
+from zero_trust_ai.data_lake import DataLake, DataLakeProps
+from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
+from zero_trust_ai.platform_keys import PlatformKeys, PlatformKeysProps
+from zero_trust_ai.private_network import PrivateNetwork, PrivateNetworkProps
+from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
+
+from blueprint.config import EnvironmentConfig, LocalBackendConfig
+
+# Services the local emulator must answer for; each gets the emulator endpoint in the provider.
+EMULATED_SERVICES = (
+    "acm", "autoscaling", "batch", "cloudtrail", "cloudwatch", "cloudwatchlogs", "cognitoidp", "ec2", "elbv2",
+    "events", "guardduty", "iam", "kms", "lambda_", "s3", "scheduler", "securityhub", "signer", "sns", "sqs", "ssm",
+    "sts", "wafv2", "sagemaker",
+)
+
+
+class PlatformStack(TerraformStack):
+    """One environment of the platform. ``name`` is the environment file's stem and the stack id."""
+
+    def __init__(self, scope: Construct, name: str, *, config: EnvironmentConfig, project_root_rel: str) -> None:
+        super().__init__(scope, name)
+        self.env_name = name
+        self.config = config
+        prefix = f"ztai-{name}"
+        self._configure_provider(project_root_rel)
+        self._configure_backend(name, project_root_rel)
+
+        keys = PlatformKeys(self, "keys", props=PlatformKeysProps(name_prefix=prefix, account_id=config.account_id))
+        log_archive = LogArchive(
+            self,
+            "log_archive",
+            props=LogArchiveProps(
+                name_prefix=prefix,
+                account_id=config.account_id,
+                region=config.region,
+                object_lock_days=config.logging.archive_object_lock_days,
+                force_destroy=config.is_emulated,
+            ),
+            logs_key=keys.logs,
+        )
+        data_lake = DataLake(
+            self,
+            "data_lake",
+            props=DataLakeProps(name_prefix=prefix, account_id=config.account_id, force_destroy=config.is_emulated,
+                                model_registry_lock_days=config.logging.archive_object_lock_days),
+            keys=keys,
+            access_log_bucket=log_archive.access_logs,
+        )
+        networks = {}
+        for network_id, cidr in (("training_network", config.network.training_vpc_cidr),
+                                 ("serving_network", config.network.serving_vpc_cidr)):
+            networks[network_id] = PrivateNetwork(
+                self,
+                network_id,
+                props=PrivateNetworkProps(
+                    name=f"{prefix}-{network_id.split('_')[0]}",
+                    cidr_block=cidr,
+                    availability_zones=config.availability_zones,
+                    subnet_prefix_length=config.network.subnet_prefix_length,
+                    region=config.region,
+                    account_id=config.account_id,
+                    allowed_bucket_patterns=[f"{prefix}-*"],
+                ),
+                flow_log_archive=log_archive.archive,
+            )
+
+        # Training job workload role: reads features + training data, denied validation, writes models.
+        training_job = WorkloadRole(
+            self,
+            "training_job_role",
+            props=WorkloadRoleProps(
+                role_name=f"{prefix}-training-job",
+                grant_name="TrainingJob",
+                service="sagemaker.amazonaws.com",
+                account_id=config.account_id,
+                source_arn_pattern=f"arn:aws:sagemaker:{config.region}:{config.account_id}:training-job/*",
+                max_session_duration=config.identity.session_duration_seconds,
+                description="Assumed by SageMaker training jobs of this platform only",
+            ),
+        )
+        data_lake.features.grant_read(training_job, prefix="features/")
+        data_lake.training.grant_read(training_job, prefix="training/")
+        data_lake.validation.deny(training_job, prefix="",
+                                  reason="held-out validation data must never be visible to training (seed step 3)")
+        data_lake.models.grant_write(training_job, prefix="models/")
+        keys.signing.grant_sign(training_job)
+
+        TerraformOutput(self, "training_vpc_id", value=networks["training_network"].vpc_id)
+        TerraformOutput(self, "serving_vpc_id", value=networks["serving_network"].vpc_id)
+        TerraformOutput(self, "log_archive_bucket", value=log_archive.archive.bucket_name)
+        TerraformOutput(self, "model_registry_bucket", value=data_lake.models.bucket_name)
+        TerraformOutput(self, "manifest_signing_key_arn", value=keys.signing.key_arn)
+
+    def _configure_provider(self, project_root_rel: str) -> None:
+        config = self.config
+        tags = {"ztai:environment": self.env_name, "ztai:managed-by": "cdktf", **config.tags}
+        if config.emulator is None:
+            AwsProvider(
+                self,
+                "aws",
+                region=config.region,
+                allowed_account_ids=[config.account_id],
+                default_tags=[AwsProviderDefaultTags(tags=tags)],
+            )
+            return
+        endpoint = config.emulator.endpoint
+        AwsProvider(
+            self,
+            "aws",
+            region=config.region,
+            default_tags=[AwsProviderDefaultTags(tags=tags)],
+            # Dummy credentials of the emulator profile, written by `blueprint emulator start`
+            # (never real keys; kept out of the configuration itself).
+            shared_credentials_files=[f"{project_root_rel}/{config.emulator.credentials_file}"],
+            profile="ztai-emulator",
+            s3_use_path_style=True,
+            skip_credentials_validation=True,
+            skip_metadata_api_check="true",
+            skip_requesting_account_id=True,
+            skip_region_validation=True,
+            max_retries=config.emulator.max_retries,
+            endpoints=[AwsProviderEndpoints(**{service: endpoint for service in EMULATED_SERVICES})],
+        )
+
+    def _configure_backend(self, name: str, project_root_rel: str) -> None:
+        backend = self.config.backend
+        if isinstance(backend, LocalBackendConfig):
+            # Outside cdktf.out (which every synth replaces), relative so the plan is machine-independent.
+            LocalBackend(self, path=f"{project_root_rel}/.state/terraform.{name}.tfstate")
+        else:
+            S3Backend(
+                self,
+                bucket=backend.bucket,
+                key=f"{backend.key_prefix}/{name}/terraform.tfstate",
+                region=backend.region,
+                encrypt=backend.encrypt,
+                kms_key_id=backend.kms_key_id,
+            )
+            # cdktf 0.21's S3Backend predates S3-native locking (Terraform >= 1.10): set it directly.
+            self.add_override("terraform.backend.s3.use_lockfile", backend.use_lockfile)
