@@ -40,6 +40,7 @@ def synthesize(environments: Sequence[LoadedEnvironment], outdir: Path) -> Path:
     try:
         app = build_app(environments, staging)
         app.synth()  # type: ignore[attr-defined]
+        write_construct_index(app, staging)
         previous = outdir.with_name(f".{outdir.name}.previous-{os.getpid()}")
         if outdir.exists():
             _carry_over_terraform_dirs(outdir, staging)
@@ -50,6 +51,34 @@ def synthesize(environments: Sequence[LoadedEnvironment], outdir: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return outdir
+
+
+def write_construct_index(app: object, outdir: Path) -> None:
+    """Write ``stacks/<env>/constructs.json``: construct path -> Python class and source file.
+
+    The policy gate uses it to report ``prod/training_network/endpoint_sg`` (created by
+    ``constructs/zero_trust_ai/private_network.py``) instead of a hash-suffixed logical id.
+    """
+    import json
+
+    from cdktf import TerraformStack
+
+    root = Path(__file__).resolve().parent.parent
+    for stack in app.node.children:  # type: ignore[attr-defined]
+        if not isinstance(stack, TerraformStack):
+            continue
+        index: dict[str, dict[str, str]] = {}
+        for node in stack.node.find_all():
+            cls = type(node)
+            module = sys.modules.get(cls.__module__)
+            source = getattr(module, "__file__", None) or ""
+            try:
+                source = str(Path(source).resolve().relative_to(root))
+            except ValueError:
+                source = f"<{cls.__module__}>"
+            index[node.node.path] = {"class": f"{cls.__module__}.{cls.__qualname__}", "source": source}
+        target = outdir / "stacks" / stack.node.id / "constructs.json"
+        target.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _carry_over_terraform_dirs(old: Path, new: Path) -> None:

@@ -46,6 +46,7 @@ class PlatformStack(TerraformStack):
                 region=config.region,
                 object_lock_days=config.logging.archive_object_lock_days,
                 force_destroy=config.is_emulated,
+                eventbridge_notifications=not config.is_emulated,  # emulator gap, see emulator_gaps.py
             ),
             logs_key=keys.logs,
         )
@@ -53,7 +54,10 @@ class PlatformStack(TerraformStack):
             self,
             "data_lake",
             props=DataLakeProps(name_prefix=prefix, account_id=config.account_id, force_destroy=config.is_emulated,
-                                model_registry_lock_days=config.logging.archive_object_lock_days),
+                                model_registry_lock_days=config.logging.archive_object_lock_days,
+                                # emulator gap (see blueprint/emulator_gaps.py): moto stores but never
+                                # returns the EventBridge notification flag -> permanent diff.
+                                eventbridge_notifications=not config.is_emulated),
             keys=keys,
             access_log_bucket=log_archive.access_logs,
         )

@@ -31,6 +31,9 @@ class DataLakeProps(BaseModel):
     model_registry_lock_mode: str = Field(default="GOVERNANCE", pattern=r"^(GOVERNANCE|COMPLIANCE)$")
     raw_transition_to_glacier_ir_days: int = Field(default=180, ge=1, description="Default: 180 days.")
     force_destroy: bool = Field(default=False, description="Only for the emulator environment.")
+    eventbridge_notifications: bool = Field(
+        default=True, description="Object events to EventBridge (detection/lineage). Default: on."
+    )
 
 
 class DataLake(Construct):
@@ -68,6 +71,8 @@ class DataLake(Construct):
                 name,
                 props=SecureBucketProps(
                     bucket_name=f"{props.name_prefix}-{name}-{props.account_id}",
+                    owner_account_id=props.account_id,
+                    eventbridge_notifications=props.eventbridge_notifications,
                     encryption_key=keys[domain],
                     access_log_bucket=access_log_bucket,
                     object_lock=ObjectLock(mode=props.model_registry_lock_mode,  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ class LogArchiveProps(BaseModel):
     object_lock_mode: str = Field(default="GOVERNANCE", pattern=r"^(GOVERNANCE|COMPLIANCE)$")
     transition_to_glacier_ir_days: int = Field(default=90, ge=1, description="Default: colder storage after 90 days.")
     force_destroy: bool = Field(default=False, description="Only for the emulator environment.")
+    eventbridge_notifications: bool = Field(default=True, description="Object events to EventBridge. Default: on.")
 
 
 class LogArchive(Construct):
@@ -45,6 +46,7 @@ class LogArchive(Construct):
             "access_logs",
             props=SecureBucketProps(
                 bucket_name=f"{props.name_prefix}-access-logs-{props.account_id}",
+                owner_account_id=props.account_id,
                 encryption_key=None,
                 sse_s3_reason="S3 server access logging and ALB access logs can only be delivered to SSE-S3 buckets",
                 access_log_bucket=None,
@@ -52,6 +54,7 @@ class LogArchive(Construct):
                 object_lock=lock,
                 lifecycle_rules=lifecycle,
                 force_destroy=props.force_destroy,
+                eventbridge_notifications=props.eventbridge_notifications,
             ),
         )
         self.archive = SecureBucket(
@@ -59,23 +62,20 @@ class LogArchive(Construct):
             "archive",
             props=SecureBucketProps(
                 bucket_name=f"{props.name_prefix}-log-archive-{props.account_id}",
+                owner_account_id=props.account_id,
                 encryption_key=logs_key,
                 access_log_bucket=self.access_logs,
                 object_lock=lock,
                 lifecycle_rules=lifecycle,
                 force_destroy=props.force_destroy,
+                eventbridge_notifications=props.eventbridge_notifications,
             ),
         )
         account = props.account_id
-        # S3 server access logs from this account's buckets only.
-        self.access_logs.allow_service_delivery(
-            sid="S3ServerAccessLogs", service="logging.s3.amazonaws.com", prefix="s3-access/",
-            source_account=account, source_arn=f"arn:aws:s3:::{props.name_prefix}-*",
-        )
         # VPC flow logs (log delivery service), scoped to this account's log-delivery sources.
         self.archive.allow_service_delivery(
             sid="VpcFlowLogsDelivery", service="delivery.logs.amazonaws.com",
-            prefix=f"vpc-flow-logs/{props.name_prefix}-", source_account=account,
+            prefix=f"AWSLogs/{account}/vpcflowlogs/", source_account=account,
             source_arn=f"arn:aws:logs:{props.region}:{account}:*",
             extra_bucket_actions=("s3:GetBucketAcl", "s3:ListBucket"),
         )

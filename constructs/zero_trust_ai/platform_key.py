@@ -25,13 +25,13 @@ class PlatformKeyProps(BaseModel):
     deletion_window_in_days: int = Field(
         default=30, ge=7, le=30, description="Waiting period before deletion. Default: 30 days (the maximum)."
     )
-    rotation_period_in_days: int = Field(
-        default=365, ge=90, le=2560, description="Automatic rotation period. Default: yearly rotation."
-    )
 
 
 class PlatformKey(Construct):
     """A symmetric customer-managed KMS key with rotation on and an explicit least-privilege key policy.
+
+    Rotation uses the AWS default period (365 days); ``rotation_period_in_days`` is left unset because
+    the emulator does not store it, which would show as a permanent diff.
 
     The key policy starts with the single account-root administration statement (without it a key can
     become unmanageable) and grows only through ``grant_*`` calls, each naming its actions.
@@ -56,7 +56,6 @@ class PlatformKey(Construct):
             "key",
             description=props.description,
             enable_key_rotation=True,
-            rotation_period_in_days=props.rotation_period_in_days,
             deletion_window_in_days=props.deletion_window_in_days,
             key_usage="ENCRYPT_DECRYPT",
             customer_master_key_spec="SYMMETRIC_DEFAULT",

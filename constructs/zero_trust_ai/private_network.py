@@ -12,11 +12,10 @@ from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.network_acl import NetworkAcl, NetworkAclEgress, NetworkAclIngress
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupIngress
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupEgress, SecurityGroupIngress
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -111,9 +110,10 @@ class PrivateNetwork(Construct):
             ingress=[
                 NetworkAclIngress(rule_no=100, action="allow", protocol="-1", cidr_block=props.cidr_block,
                                   from_port=0, to_port=0),
-                # Return traffic of HTTPS calls to S3 through the gateway endpoint (public S3 addresses).
+                # Return traffic of HTTPS calls to S3 via the gateway endpoint (public S3 addresses): Linux
+                # ephemeral ports only, so no admin port (22, 3389) is ever reachable from outside the VPC.
                 NetworkAclIngress(rule_no=200, action="allow", protocol="6", cidr_block="0.0.0.0/0",
-                                  from_port=1024, to_port=65535),
+                                  from_port=32768, to_port=65535),
             ],
             egress=[
                 NetworkAclEgress(rule_no=100, action="allow", protocol="-1", cidr_block=props.cidr_block,
@@ -205,18 +205,14 @@ class PrivateNetwork(Construct):
             description="Workloads: no inbound; HTTPS out to the VPC endpoints and S3 only",
             vpc_id=self.vpc.id,
             ingress=[],
-            egress=[],
+            egress=[
+                SecurityGroupEgress(description="HTTPS to the interface endpoints", protocol="tcp", from_port=443,
+                                    to_port=443, security_groups=[self.endpoint_security_group.id]),
+                SecurityGroupEgress(description="HTTPS to S3 through the gateway endpoint", protocol="tcp",
+                                    from_port=443, to_port=443,
+                                    prefix_list_ids=[self.s3_gateway_endpoint.prefix_list_id]),
+            ],
             tags={"Name": f"{props.name}-workloads"},
-        )
-        VpcSecurityGroupEgressRule(
-            self, "workload_to_endpoints", security_group_id=self.workload_security_group.id,
-            description="HTTPS to the interface endpoints", ip_protocol="tcp", from_port=443, to_port=443,
-            referenced_security_group_id=self.endpoint_security_group.id,
-        )
-        VpcSecurityGroupEgressRule(
-            self, "workload_to_s3", security_group_id=self.workload_security_group.id,
-            description="HTTPS to S3 through the gateway endpoint", ip_protocol="tcp", from_port=443, to_port=443,
-            prefix_list_id=self.s3_gateway_endpoint.prefix_list_id,
         )
 
         self.flow_log = FlowLog(
@@ -225,7 +221,8 @@ class PrivateNetwork(Construct):
             vpc_id=self.vpc.id,
             traffic_type="ALL",
             log_destination_type="s3",
-            log_destination=f"{flow_log_archive.bucket_arn}/vpc-flow-logs/{props.name}/",
+            # Delivered under AWSLogs/<account>/vpcflowlogs/<region>/... (the archive grants exactly that).
+            log_destination=flow_log_archive.bucket_arn,
             max_aggregation_interval=props.flow_log_aggregation_seconds,
             tags={"Name": f"{props.name}-flow-log"},
         )

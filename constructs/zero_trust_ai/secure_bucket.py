@@ -77,6 +77,10 @@ class SecureBucketProps(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    owner_account_id: str | None = Field(
+        default=None, pattern=r"^\d{12}$",
+        description="Account that owns the bucket; scopes log-delivery grants (aws:SourceAccount).",
+    )
     encryption_key: PlatformKey | None = Field(
         description="Customer-managed key for SSE-KMS. None only with ``sse_s3_reason`` (AWS log "
         "deliveries that cannot write to SSE-KMS buckets)."
@@ -173,7 +177,10 @@ class SecureBucket(Construct):
                 bucket=self.bucket.id,
                 target_bucket=props.access_log_bucket.bucket.id,
                 target_prefix=f"s3-access/{props.bucket_name}/",
+                # S3 (and the emulator) validate the target's bucket policy when logging is enabled.
+                depends_on=[props.access_log_bucket.bucket_policy],
             )
+            props.access_log_bucket.accept_access_logs_from(self)
         if props.object_lock is not None:
             S3BucketObjectLockConfigurationA(
                 self,
@@ -280,6 +287,24 @@ class SecureBucket(Construct):
                 Statement(sid=f"{sid}BucketCheck", effect="Allow", principals={"Service": service},
                           actions=extra_bucket_actions, resources=[self.bucket_arn], conditions=conditions)
             )
+
+    def accept_access_logs_from(self, source: SecureBucket) -> None:
+        """Let S3 server access logging of ``source`` (only) write under ``s3-access/<source>/``."""
+        label = "".join(part.title() for part in source.node.path.split("/")[1:] if part)
+        label = "".join(ch for ch in label if ch.isalnum())
+        self.policy.add(
+            Statement(sid=f"AccessLogsFrom{label}", effect="Allow", principals={"Service": "logging.s3.amazonaws.com"},
+                      actions=["s3:PutObject"],
+                      resources=[f"{self.bucket.arn}/s3-access/{source.props.bucket_name}/*"],
+                      conditions={"ArnLike": {"aws:SourceArn": source.bucket_arn},
+                                  "StringEquals": {"aws:SourceAccount": self._account_of(source)}})
+        )
+
+    @staticmethod
+    def _account_of(source: SecureBucket) -> str:
+        if source.props.owner_account_id is None:
+            raise ValueError(f"{source.node.path}: owner_account_id is needed to accept its access logs")
+        return source.props.owner_account_id
 
     def add_to_resource_policy(self, statement: Statement) -> None:
         self.policy.add(statement)

@@ -1,0 +1,31 @@
+"""What the local emulator (moto 5.x) cannot do, and how the `local` environment handles each gap.
+
+Every entry is listed by name in the deploy summary. ``handling`` says what differs from the cloud
+environments; nothing here weakens dev/staging/prod.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EmulatorGap:
+    control: str
+    gap: str
+    handling: str
+
+
+GAPS: tuple[EmulatorGap, ...] = (
+    EmulatorGap(
+        control="S3 object events to EventBridge (all buckets)",
+        gap="moto accepts PutBucketNotificationConfiguration with EventBridge but never returns it, so "
+        "every plan shows a change",
+        handling="not configured in `local`; configured in dev/staging/prod and asserted by tests",
+    ),
+    EmulatorGap(
+        control="KMS custom rotation period",
+        gap="moto does not store rotation_period_in_days",
+        handling="all environments use rotation with the AWS default period (365 days)",
+    ),
+)
