@@ -19,6 +19,7 @@ from blueprint.config import LoadedEnvironment
 from blueprint.loader import ConfigError, load_all
 
 ENV_SELECTION = "ZTAI_ENVIRONMENTS"
+PROJECT_PACKAGES = frozenset({"zero_trust_ai", "stacks", "blueprint"})
 
 
 def selected_environments(value: str | None) -> list[str] | None:
@@ -72,10 +73,10 @@ def write_construct_index(app: object, outdir: Path) -> None:
             cls = type(node)
             module = sys.modules.get(cls.__module__)
             source = getattr(module, "__file__", None) or ""
-            try:
-                source = str(Path(source).resolve().relative_to(root))
-            except ValueError:
+            if cls.__module__.split(".")[0] not in PROJECT_PACKAGES:
                 source = f"<{cls.__module__}>"
+            else:
+                source = str(Path(source).resolve().relative_to(root))
             index[node.node.path] = {"class": f"{cls.__module__}.{cls.__qualname__}", "source": source}
         target = outdir / "stacks" / stack.node.id / "constructs.json"
         target.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n", encoding="utf-8")

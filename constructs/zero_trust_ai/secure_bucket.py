@@ -177,12 +177,14 @@ class SecureBucket(Construct):
                 bucket=self.bucket.id,
                 target_bucket=props.access_log_bucket.bucket.id,
                 target_prefix=f"s3-access/{props.bucket_name}/",
-                # S3 (and the emulator) validate the target's bucket policy when logging is enabled.
-                depends_on=[props.access_log_bucket.bucket_policy],
+                # S3 validates the target's bucket policy when logging is enabled, and the target must
+                # be fully configured (Object Lock) before the first log object arrives.
+                depends_on=props.access_log_bucket.ready_for_writes,
             )
             props.access_log_bucket.accept_access_logs_from(self)
+        self.ready_for_writes: list[Any] = []
         if props.object_lock is not None:
-            S3BucketObjectLockConfigurationA(
+            lock_configuration = S3BucketObjectLockConfigurationA(
                 self,
                 "object_lock",
                 bucket=self.bucket.id,
@@ -193,6 +195,7 @@ class SecureBucket(Construct):
                 ),
                 depends_on=[self.versioning],
             )
+            self.ready_for_writes.append(lock_configuration)
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
@@ -207,6 +210,7 @@ class SecureBucket(Construct):
         self.bucket_policy = S3BucketPolicy(
             self, "policy", bucket=self.bucket.id, policy=self.policy.lazy_json()
         )
+        self.ready_for_writes.append(self.bucket_policy)
 
     # -- attributes -------------------------------------------------------------------------------
     @property

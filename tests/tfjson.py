@@ -1,0 +1,58 @@
+"""Helpers to query a synthesized cdk.tf.json (resources by type, policies as parsed JSON)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+REF = re.compile(r"\$\{(aws_[a-z0-9_]+)\.([A-Za-z0-9_]+)\.([a-z_]+)\}")
+
+
+def resources(stack: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+    return dict(stack.get("resource", {}).get(type_name, {}))
+
+
+def path_of(body: dict[str, Any]) -> str:
+    return str(body["//"]["metadata"]["path"]).split("/", 1)[1]
+
+
+def by_path(stack: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+    return {path_of(body): body for body in resources(stack, type_name).values()}
+
+
+def ref(expression: str) -> tuple[str, str, str] | None:
+    match = REF.fullmatch(expression) if isinstance(expression, str) else None
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
+def target(stack: dict[str, Any], expression: str) -> dict[str, Any]:
+    """The resource a `${type.id.attr}` reference points at."""
+    parsed = ref(expression)
+    assert parsed, f"not a reference: {expression!r}"
+    return stack["resource"][parsed[0]][parsed[1]]
+
+
+def policy(document: str) -> dict[str, Any]:
+    return dict(json.loads(document))
+
+
+def statements(document: str) -> list[dict[str, Any]]:
+    return list(policy(document)["Statement"])
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def bucket_of(stack: dict[str, Any], path: str) -> dict[str, Any]:
+    return by_path(stack, "aws_s3_bucket")[path]
+
+
+def logical_id(stack: dict[str, Any], type_name: str, path: str) -> str:
+    for logical, body in resources(stack, type_name).items():
+        if path_of(body) == path:
+            return logical
+    raise KeyError(path)
