@@ -14,6 +14,7 @@ PROJECT_ROOT_FROM_STACK_DIR = "../../.."
 def build_app(environments: Sequence[LoadedEnvironment], outdir: Path) -> object:
     """Create (but do not synthesize) the app. Import cdktf only here, after ``runtime.prepare``."""
     from cdktf import App
+
     from stacks.platform_stack import PlatformStack
 
     app = App(outdir=str(outdir), skip_validation=False)

@@ -36,8 +36,10 @@ def cmd_synth(environments: Sequence[str] | None) -> dict[str, Any]:
         document = json.loads((OUTDIR / "stacks" / env.name / "cdk.tf.json").read_text(encoding="utf-8"))
         counts[env.name] = sum(len(v) for v in document.get("resource", {}).values())
     seconds = time.perf_counter() - started
-    _say(f"synthesized {len(loaded)} environment(s) in {seconds:.1f}s: "
-         + ", ".join(f"{name} ({count} resources)" for name, count in counts.items()))
+    _say(
+        f"synthesized {len(loaded)} environment(s) in {seconds:.1f}s: "
+        + ", ".join(f"{name} ({count} resources)" for name, count in counts.items())
+    )
     return {"seconds": seconds, "resources": counts}
 
 
@@ -47,9 +49,14 @@ def cmd_gate(environments: Sequence[str] | None) -> dict[str, Any]:
     result = gate.evaluate(OUTDIR, environments=environments)
     paths = gate.write_reports(result, PROJECT_ROOT / "reports" / "policy-gate")
     print(gate.summary_text(result), file=sys.stderr)
-    return {"ok": result.ok, "passed": result.passed, "failed": len(result.failures),
-            "suppressed": len(result.suppressed), "seconds": result.seconds,
-            "reports": {k: str(v.relative_to(PROJECT_ROOT)) for k, v in paths.items()}}
+    return {
+        "ok": result.ok,
+        "passed": result.passed,
+        "failed": len(result.failures),
+        "suppressed": len(result.suppressed),
+        "seconds": result.seconds,
+        "reports": {k: str(v.relative_to(PROJECT_ROOT)) for k, v in paths.items()},
+    }
 
 
 def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
@@ -74,8 +81,7 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
         started = time.perf_counter()
         terraform.init(stack_dir)
         _say("terraform apply (progress below)")
-        terraform.run(stack_dir, ["apply", "-auto-approve", "-input=false", "-no-color"],
-                      stream=True)
+        terraform.run(stack_dir, ["apply", "-auto-approve", "-input=false", "-no-color"], stream=True)
         apply_seconds = time.perf_counter() - started
         resources = terraform.state_resources(stack_dir)
         plan = terraform.run(stack_dir, ["plan", "-detailed-exitcode", "-input=false", "-no-color"], check=False)
@@ -86,8 +92,12 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
         for check in failed:
             _say(f"VERIFY FAIL {check.name}: {check.detail}")
         return {
-            "endpoint": endpoint, "resources": len(resources), "apply_seconds": apply_seconds,
-            "idempotent": idempotent, "verify_passed": len(checks) - len(failed), "verify_failed": len(failed),
+            "endpoint": endpoint,
+            "resources": len(resources),
+            "apply_seconds": apply_seconds,
+            "idempotent": idempotent,
+            "verify_passed": len(checks) - len(failed),
+            "verify_failed": len(failed),
             "failed_checks": [c.name for c in failed],
             "emulator_gaps": [{"control": g.control, "handling": g.handling} for g in GAPS],
         }
@@ -112,8 +122,9 @@ def cmd_main_job(args: argparse.Namespace) -> int:
     if not args.skip_deploy:
         summary["deploy_local"] = cmd_deploy_local(keep_emulator=args.keep_emulator)
     summary["total_seconds"] = time.perf_counter() - started
-    ok = summary["gate"]["ok"] and (args.skip_deploy or (
-        summary["deploy_local"]["idempotent"] and summary["deploy_local"]["verify_failed"] == 0))
+    ok = summary["gate"]["ok"] and (
+        args.skip_deploy or (summary["deploy_local"]["idempotent"] and summary["deploy_local"]["verify_failed"] == 0)
+    )
     summary["ok"] = ok
     reports = PROJECT_ROOT / "reports"
     reports.mkdir(exist_ok=True)
@@ -124,16 +135,21 @@ def cmd_main_job(args: argparse.Namespace) -> int:
 
 def render_summary(summary: dict[str, Any]) -> str:
     synth, gate = summary["synth"], summary["gate"]
-    lines = ["", "=== zero-trust AI platform: main job summary ===",
-             f"synth      : {len(synth['resources'])} environments in {synth['seconds']:.1f}s -- "
-             + ", ".join(f"{k}={v}" for k, v in synth["resources"].items()) + " resources",
-             f"policy gate: {'PASS' if gate['ok'] else 'FAIL'} ({gate['passed']} passed, {gate['failed']} failed, "
-             f"{gate['suppressed']} suppressed with reasons) in {gate['seconds']:.1f}s; SARIF/JUnit in reports/policy-gate/"]
+    lines = [
+        "",
+        "=== zero-trust AI platform: main job summary ===",
+        f"synth      : {len(synth['resources'])} environments in {synth['seconds']:.1f}s -- "
+        + ", ".join(f"{k}={v}" for k, v in synth["resources"].items())
+        + " resources",
+        f"policy gate: {'PASS' if gate['ok'] else 'FAIL'} ({gate['passed']} passed, {gate['failed']} failed, "
+        f"{gate['suppressed']} suppressed with reasons) in {gate['seconds']:.1f}s; SARIF/JUnit in reports/policy-gate/",
+    ]
     deploy = summary.get("deploy_local")
     if deploy:
         lines += [
             f"deploy     : local -> {deploy['endpoint']}: {deploy['resources']} resources applied in "
-            f"{deploy['apply_seconds']:.0f}s; second plan {'clean (idempotent)' if deploy['idempotent'] else 'NOT clean'}",
+            f"{deploy['apply_seconds']:.0f}s; second plan "
+            + ("clean (idempotent)" if deploy["idempotent"] else "NOT clean"),
             f"verify     : {deploy['verify_passed']} live checks passed, {deploy['verify_failed']} failed"
             + (f" ({', '.join(deploy['failed_checks'])})" if deploy["failed_checks"] else ""),
             "emulator gaps (controls handled differently in `local`):",

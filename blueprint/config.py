@@ -19,9 +19,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PRIVATE_RANGES = (
-    ipaddress.ip_network("10.0.0.0/8"),
-    ipaddress.ip_network("172.16.0.0/12"),
-    ipaddress.ip_network("192.168.0.0/16"),
+    ipaddress.IPv4Network("10.0.0.0/8"),
+    ipaddress.IPv4Network("172.16.0.0/12"),
+    ipaddress.IPv4Network("192.168.0.0/16"),
 )
 
 # CloudWatch Logs only accepts these retention values (days) at or above one year.
@@ -334,10 +334,11 @@ class EnvironmentConfig(_Model):
         needed = len(self.availability_zones)
         capacity = self.network.subnet_capacity()
         if capacity < needed:
+            longer = self.network.subnet_prefix_length + math.ceil(math.log2(needed / capacity))
             raise FieldProblem(
                 f"the VPCs hold {capacity} subnet(s) of /{self.network.subnet_prefix_length} but "
                 f"{needed} availability zones need one each",
-                fix=f"use a subnet_prefix_length of at least /{self.network.subnet_prefix_length + math.ceil(math.log2(needed / capacity))} or larger VPCs",
+                fix=f"use a subnet_prefix_length of at least /{longer} or larger VPCs",
                 field=("network", "subnet_prefix_length"),
             )
         if isinstance(self.backend, LocalBackendConfig) and self.emulator is None:

@@ -54,7 +54,7 @@ def write_credentials(state_dir: Path = STATE_DIR) -> Path:
 
 def healthy(endpoint: str, timeout: float = 1.0) -> bool:
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=timeout) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -73,7 +73,7 @@ def start(endpoint: str, *, state_dir: Path = STATE_DIR, wait_seconds: float = 6
     server = Path(sys.executable).with_name("moto_server")
     command = [str(server) if server.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)]
     with log_file.open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
         )
@@ -120,7 +120,7 @@ def stop(emulator: Emulator | None = None, *, port: int | None = None, state_dir
 def reset(endpoint: str) -> None:
     """Forget every resource in the emulator (moto's reset API)."""
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10):
         pass
 
 

@@ -95,8 +95,12 @@ def load_register(path: Path = REGISTER) -> list[Suppression]:
         if len(item["reason"].strip()) < MIN_REASON_CHARS:
             raise RegisterError(f"{where}: the reason must be at least a sentence ({MIN_REASON_CHARS}+ characters)")
         entries.append(
-            Suppression(check=item["check"], construct=item["construct"], reason=" ".join(item["reason"].split()),
-                        environments=tuple(item.get("environments") or ()))
+            Suppression(
+                check=item["check"],
+                construct=item["construct"],
+                reason=" ".join(item["reason"].split()),
+                environments=tuple(item.get("environments") or ()),
+            )
         )
     return entries
 
@@ -119,14 +123,27 @@ def checkov_executable() -> str:
 
 
 def run_checkov(files: dict[str, Path]) -> list[dict[str, Any]]:
-    command = [checkov_executable(), "--framework", "terraform_json", "--skip-download", "--compact",
-               "--output", "json", "--soft-fail"]
+    command = [
+        checkov_executable(),
+        "--framework",
+        "terraform_json",
+        "--skip-download",
+        "--compact",
+        "--output",
+        "json",
+        "--soft-fail",
+    ]
     if CUSTOM_CHECKS.is_dir():
         command += ["--external-checks-dir", str(CUSTOM_CHECKS)]
     for path in files.values():
         command += ["--file", str(path)]
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
-           "LOG_LEVEL": "ERROR", "PYTHONWARNINGS": "ignore"}
+    env = {
+        **os.environ,
+        "BC_SKIP_MAPPING": "TRUE",
+        "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+        "LOG_LEVEL": "ERROR",
+        "PYTHONWARNINGS": "ignore",
+    }
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if completed.returncode != 0 or not completed.stdout.strip():
         raise RuntimeError(f"checkov failed (exit {completed.returncode}): {completed.stderr[-2000:]}")
@@ -144,6 +161,9 @@ def _index(path: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
                 meta = body.get("//", {}).get("metadata", {})
                 key = f"{type_name}.{logical_id}" if section == "resource" else f"data.{type_name}.{logical_id}"
                 logical[key] = meta.get("path", logical_id)
+                # checkov names some findings `resource.<logical id>` without the type; cdktf logical
+                # ids are unique per stack, so the bare id resolves too.
+                logical.setdefault(f"#{logical_id}", key)
     sidecar = path.parent / "constructs.json"
     sources = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
     return logical, sources
@@ -160,8 +180,9 @@ def _source_for(construct_path: str, sources: dict[str, dict[str, str]]) -> str:
     return "?"
 
 
-def evaluate(outdir: Path, *, environments: Sequence[str] | None = None,
-             register: Sequence[Suppression] | None = None) -> GateResult:
+def evaluate(
+    outdir: Path, *, environments: Sequence[str] | None = None, register: Sequence[Suppression] | None = None
+) -> GateResult:
     started = time.perf_counter()
     files = _stack_files(outdir, environments)
     suppressions = list(load_register() if register is None else register)
@@ -177,12 +198,17 @@ def evaluate(outdir: Path, *, environments: Sequence[str] | None = None,
             env = _environment_of(failed, by_file, files)
             logical, sources = indexes[env]
             resource = failed["resource"].removeprefix("resource.")
+            resource = logical.get(f"#{resource}", resource)
             full_path = logical.get(resource, resource)
             construct_path = full_path.split("/", 1)[1] if full_path.startswith(f"{env}/") else full_path
             finding = Finding(
-                check_id=failed["check_id"], check_name=failed.get("check_name", ""), environment=env,
-                resource=resource, construct_path=construct_path,
-                source_file=_source_for(full_path, sources), guideline=failed.get("guideline"),
+                check_id=failed["check_id"],
+                check_name=failed.get("check_name", ""),
+                environment=env,
+                resource=resource,
+                construct_path=construct_path,
+                source_file=_source_for(full_path, sources),
+                guideline=failed.get("guideline"),
             )
             for number, suppression in enumerate(suppressions):
                 if suppression.matches(finding):
@@ -213,8 +239,10 @@ def summary_text(result: GateResult) -> str:
         f"(register: policy/suppressions.yaml) in {result.seconds:.1f}s"
     ]
     for finding in sorted(result.failures, key=lambda f: (f.environment, f.construct_path, f.check_id)):
-        lines.append(f"  FAIL {finding.check_id} {finding.display}  ({finding.source_file}; {finding.resource})"
-                     f"\n       {finding.check_name}")
+        lines.append(
+            f"  FAIL {finding.check_id} {finding.display}  ({finding.source_file}; {finding.resource})"
+            f"\n       {finding.check_name}"
+        )
     grouped: dict[tuple[str, str], list[str]] = {}
     for finding in result.suppressed:
         grouped.setdefault((finding.check_id, finding.construct_path), []).append(finding.environment)
@@ -232,10 +260,20 @@ def write_reports(result: GateResult, directory: Path) -> dict[str, Path]:
         "junit": directory / "junit.xml",
     }
     paths["summary"].write_text(summary_text(result) + "\n", encoding="utf-8")
-    paths["json"].write_text(json.dumps({
-        "ok": result.ok, "environments": result.environments, "passed": result.passed,
-        "failures": [asdict(f) for f in result.failures], "suppressed": [asdict(f) for f in result.suppressed],
-    }, indent=2) + "\n", encoding="utf-8")
+    paths["json"].write_text(
+        json.dumps(
+            {
+                "ok": result.ok,
+                "environments": result.environments,
+                "passed": result.passed,
+                "failures": [asdict(f) for f in result.failures],
+                "suppressed": [asdict(f) for f in result.suppressed],
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     paths["sarif"].write_text(json.dumps(_sarif(result), indent=2) + "\n", encoding="utf-8")
     paths["junit"].write_text(_junit(result), encoding="utf-8")
     return paths
@@ -245,15 +283,25 @@ def _sarif(result: GateResult) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for finding in result.failures + result.suppressed:
-        rules.setdefault(finding.check_id, {"id": finding.check_id, "name": finding.check_id,
-                                            "shortDescription": {"text": finding.check_name},
-                                            **({"helpUri": finding.guideline} if finding.guideline else {})})
+        rules.setdefault(
+            finding.check_id,
+            {
+                "id": finding.check_id,
+                "name": finding.check_id,
+                "shortDescription": {"text": finding.check_name},
+                **({"helpUri": finding.guideline} if finding.guideline else {}),
+            },
+        )
         entry: dict[str, Any] = {
             "ruleId": finding.check_id,
             "level": "error",
             "message": {"text": f"{finding.check_name}: {finding.display} ({finding.resource})"},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": finding.source_file}},
-                           "logicalLocations": [{"fullyQualifiedName": finding.display, "kind": "resource"}]}],
+            "locations": [
+                {
+                    "physicalLocation": {"artifactLocation": {"uri": finding.source_file}},
+                    "logicalLocations": [{"fullyQualifiedName": finding.display, "kind": "resource"}],
+                }
+            ],
         }
         if finding.suppressed_by:
             entry["suppressions"] = [{"kind": "external", "justification": finding.suppressed_by}]
@@ -261,27 +309,38 @@ def _sarif(result: GateResult) -> dict[str, Any]:
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "ztai-policy-gate (checkov)", "rules": list(rules.values())}},
-                  "results": results}],
+        "runs": [
+            {
+                "tool": {"driver": {"name": "ztai-policy-gate (checkov)", "rules": list(rules.values())}},
+                "results": results,
+            }
+        ],
     }
+
+
+def _case_name(finding: Finding) -> str:
+    return quoteattr(f"{finding.check_id} {finding.construct_path}")
 
 
 def _junit(result: GateResult) -> str:
     cases = []
     for finding in result.failures:
         cases.append(
-            f'  <testcase classname={quoteattr(finding.environment)} name={quoteattr(finding.check_id + " " + finding.construct_path)}>'
-            f'<failure message={quoteattr(finding.check_name)}>{escape(finding.source_file)}</failure></testcase>'
+            f"  <testcase classname={quoteattr(finding.environment)} name={_case_name(finding)}>"
+            f"<failure message={quoteattr(finding.check_name)}>{escape(finding.source_file)}</failure></testcase>"
         )
     for finding in result.suppressed:
         cases.append(
-            f'  <testcase classname={quoteattr(finding.environment)} name={quoteattr(finding.check_id + " " + finding.construct_path)}>'
-            f'<skipped message={quoteattr(finding.suppressed_by or "")}/></testcase>'
+            f"  <testcase classname={quoteattr(finding.environment)} name={_case_name(finding)}>"
+            f"<skipped message={quoteattr(finding.suppressed_by or '')}/></testcase>"
         )
     cases.append(f'  <testcase classname="policy-gate" name="passed checks ({result.passed})"/>')
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="policy-gate" tests="{len(cases)}" '
-            f'failures="{len(result.failures)}" skipped="{len(result.suppressed)}">\n' + "\n".join(cases)
-            + "\n</testsuite>\n")
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="policy-gate" tests="{len(cases)}" '
+        f'failures="{len(result.failures)}" skipped="{len(result.suppressed)}">\n'
+        + "\n".join(cases)
+        + "\n</testsuite>\n"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

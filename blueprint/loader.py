@@ -34,7 +34,7 @@ class _StrictLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in mapping:
             raise yaml.constructor.ConstructorError(
                 "while constructing a mapping",
@@ -42,7 +42,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
                 f"found duplicate key {key!r}",
                 key_node.start_mark,
             )
-        mapping[key] = loader.construct_object(value_node, deep=deep)  # type: ignore[no-untyped-call]
+        mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
 
 
@@ -166,23 +166,35 @@ def load_environment(path: Path, *, display_root: Path | None = None) -> LoadedE
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([f"{source}: cannot be read ({exc.strerror}). Fix: create the file or check its permissions."]) from None
+        raise ConfigError(
+            [f"{source}: cannot be read ({exc.strerror}). Fix: create the file or check its permissions."]
+        ) from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(
-            [f"{source}: (YAML at {where}) = malformed YAML: {problem}. Fix: correct the YAML syntax at that position "
-             "(indent with spaces, quote values containing ':' or '#', no duplicate keys)."]
+            [
+                f"{source}: (YAML at {where}) = malformed YAML: {problem}. "
+                "Fix: correct the YAML syntax at that position "
+                "(indent with spaces, quote values containing ':' or '#', no duplicate keys)."
+            ]
         ) from None
     if data is None:
-        raise ConfigError([f"{source}: (top level) = (empty file): the file holds no settings. Fix: copy environments/dev.yaml and adapt it."])
+        raise ConfigError(
+            [
+                f"{source}: (top level) = (empty file): the file holds no settings. "
+                "Fix: copy environments/dev.yaml and adapt it."
+            ]
+        )
     if not isinstance(data, dict):
         raise ConfigError(
-            [f"{source}: (top level) = {type(data).__name__}: the file must be a mapping of settings. "
-             "Fix: start with 'account_id: ...' at column 1, as in environments/dev.yaml."]
+            [
+                f"{source}: (top level) = {type(data).__name__}: the file must be a mapping of settings. "
+                "Fix: start with 'account_id: ...' at column 1, as in environments/dev.yaml."
+            ]
         )
     try:
         config = EnvironmentConfig.model_validate(data)
@@ -190,8 +202,10 @@ def load_environment(path: Path, *, display_root: Path | None = None) -> LoadedE
         raise ConfigError(format_validation_error(source, data, exc)) from None
     if name == "local" and config.emulator is None:
         raise ConfigError(
-            [f"{source}: emulator = (missing): the local environment deploys to the emulator. "
-             "Fix: add 'emulator: {endpoint: http://127.0.0.1:5000}'."]
+            [
+                f"{source}: emulator = (missing): the local environment deploys to the emulator. "
+                "Fix: add 'emulator: {endpoint: http://127.0.0.1:5000}'."
+            ]
         )
     return LoadedEnvironment(name=name, source=source, config=config)
 
@@ -219,8 +233,10 @@ def load_all(
         unknown = [name for name in only if name not in available]
         if unknown:
             raise ConfigError(
-                [f"ZTAI_ENVIRONMENTS = {','.join(only)!r}: no environment file for {', '.join(unknown)}. "
-                 f"Fix: choose from {', '.join(available)} or add environments/<name>.yaml."]
+                [
+                    f"ZTAI_ENVIRONMENTS = {','.join(only)!r}: no environment file for {', '.join(unknown)}. "
+                    f"Fix: choose from {', '.join(available)} or add environments/<name>.yaml."
+                ]
             )
         paths = [p for p in paths if p.stem in only]
     if not paths:

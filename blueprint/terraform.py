@@ -39,7 +39,7 @@ def run(stack_dir: Path, args: Sequence[str], *, stream: bool = False, check: bo
     command = ["terraform", *args]
     started = time.perf_counter()
     env = {**terraform_env(), **(extra_env or {})}
-    process = subprocess.Popen(command, cwd=stack_dir, env=env, stdout=subprocess.PIPE,  # noqa: S603
+    process = subprocess.Popen(command, cwd=stack_dir, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     assert process.stdout is not None

@@ -28,7 +28,7 @@ def clients(endpoint: str, region: str) -> Callable[[str], Any]:
     config = Config(retries={"max_attempts": 2}, s3={"addressing_style": "path"})
 
     def client(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoint, config=config)  # type: ignore[call-overload]
+        return session.client(service, endpoint_url=endpoint, config=config)
 
     return client
 
@@ -105,3 +105,22 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
     iam = client("iam")
     check("no IAM users", not iam.list_users()["Users"])
     return results
+
+
+def empty_buckets(endpoint: str, region: str, name_prefix: str) -> int:
+    """Delete every object version in the environment's buckets (teardown of the emulator environment).
+
+    Object-Locked buckets refuse configuration changes while they hold objects, and `destroy` must
+    not silently weaken retention in the cloud, so emptying is an explicit emulator-only step.
+    GOVERNANCE retention is bypassed; that needs s3:BypassGovernanceRetention, which no platform role has.
+    """
+    s3 = clients(endpoint, region)("s3")
+    removed = 0
+    for bucket in [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(f"{name_prefix}-")]:
+        paginator = s3.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=bucket):
+            for version in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"],
+                                 BypassGovernanceRetention=True)
+                removed += 1
+    return removed

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
-from constructs import Construct
 from zero_trust_ai.data_lake import DataLake, DataLakeProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
 from zero_trust_ai.platform_keys import PlatformKeys, PlatformKeysProps
@@ -16,6 +15,7 @@ from zero_trust_ai.private_network import PrivateNetwork, PrivateNetworkProps
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
 from blueprint.config import EnvironmentConfig, LocalBackendConfig
+from constructs import Construct
 
 # Services the local emulator must answer for; each gets the emulator endpoint in the provider.
 EMULATED_SERVICES = (

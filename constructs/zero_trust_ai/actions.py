@@ -13,8 +13,7 @@ S3_OBJECT_ACCESS_DENIED = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectA
                            "s3:DeleteObject", "s3:DeleteObjectVersion")
 
 KMS_DECRYPT = ("kms:Decrypt", "kms:DescribeKey")
-KMS_ENCRYPT_DECRYPT = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
-                       "kms:ReEncryptTo")
+KMS_ENCRYPT_DECRYPT = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 KMS_SIGN = ("kms:Sign", "kms:DescribeKey", "kms:GetPublicKey")
 KMS_VERIFY = ("kms:Verify", "kms:DescribeKey", "kms:GetPublicKey")
 # Key administration without the ability to use the key for data (separation of duties).

@@ -16,9 +16,9 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroup
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
-from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
+from constructs import Construct
 from zero_trust_ai import actions
 from zero_trust_ai.policy import PolicyDocument, Statement
 from zero_trust_ai.secure_bucket import SecureBucket
@@ -62,7 +62,9 @@ class PrivateNetwork(Construct):
     endpoints and the S3 prefix list only.
     """
 
-    def __init__(self, scope: Construct, id: str, *, props: PrivateNetworkProps, flow_log_archive: SecureBucket) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, props: PrivateNetworkProps, flow_log_archive: SecureBucket
+    ) -> None:
         super().__init__(scope, id)
         self.props = props
         network = ipaddress.ip_network(props.cidr_block)
@@ -75,17 +77,28 @@ class PrivateNetwork(Construct):
             tags={"Name": props.name},
         )
         # Empty the default security group: nothing may use it by accident.
-        DefaultSecurityGroup(self, "default_sg", vpc_id=self.vpc.id, ingress=[], egress=[],
-                             tags={"Name": f"{props.name}-default-deny"})
+        DefaultSecurityGroup(
+            self, "default_sg", vpc_id=self.vpc.id, ingress=[], egress=[], tags={"Name": f"{props.name}-default-deny"}
+        )
         # The default NACL (for any subnet created outside this construct) denies all traffic.
-        DefaultNetworkAcl(self, "default_nacl", default_network_acl_id=self.vpc.default_network_acl_id,
-                          tags={"Name": f"{props.name}-default-deny"})
-        DefaultRouteTable(self, "default_routes", default_route_table_id=self.vpc.default_route_table_id,
-                          route=[], tags={"Name": f"{props.name}-default-local-only"})
+        DefaultNetworkAcl(
+            self,
+            "default_nacl",
+            default_network_acl_id=self.vpc.default_network_acl_id,
+            tags={"Name": f"{props.name}-default-deny"},
+        )
+        DefaultRouteTable(
+            self,
+            "default_routes",
+            default_route_table_id=self.vpc.default_route_table_id,
+            route=[],
+            tags={"Name": f"{props.name}-default-local-only"},
+        )
 
         subnet_cidrs = list(network.subnets(new_prefix=props.subnet_prefix_length))
-        self.route_table = RouteTable(self, "private_routes", vpc_id=self.vpc.id,
-                                      tags={"Name": f"{props.name}-private"})
+        self.route_table = RouteTable(
+            self, "private_routes", vpc_id=self.vpc.id, tags={"Name": f"{props.name}-private"}
+        )
         self.subnets: list[Subnet] = []
         for index, zone in enumerate(props.availability_zones):
             subnet = Subnet(
@@ -98,8 +111,9 @@ class PrivateNetwork(Construct):
                 assign_ipv6_address_on_creation=False,
                 tags={"Name": f"{props.name}-private-{zone}", "tier": "private"},
             )
-            RouteTableAssociation(self, f"private_subnet_{index}_routes", subnet_id=subnet.id,
-                                  route_table_id=self.route_table.id)
+            RouteTableAssociation(
+                self, f"private_subnet_{index}_routes", subnet_id=subnet.id, route_table_id=self.route_table.id
+            )
             self.subnets.append(subnet)
 
         self.network_acl = NetworkAcl(
@@ -108,19 +122,23 @@ class PrivateNetwork(Construct):
             vpc_id=self.vpc.id,
             subnet_ids=[s.id for s in self.subnets],
             ingress=[
-                NetworkAclIngress(rule_no=100, action="allow", protocol="-1", cidr_block=props.cidr_block,
-                                  from_port=0, to_port=0),
+                NetworkAclIngress(
+                    rule_no=100, action="allow", protocol="-1", cidr_block=props.cidr_block, from_port=0, to_port=0
+                ),
                 # Return traffic of HTTPS calls to S3 via the gateway endpoint (public S3 addresses): Linux
                 # ephemeral ports only, so no admin port (22, 3389) is ever reachable from outside the VPC.
-                NetworkAclIngress(rule_no=200, action="allow", protocol="6", cidr_block="0.0.0.0/0",
-                                  from_port=32768, to_port=65535),
+                NetworkAclIngress(
+                    rule_no=200, action="allow", protocol="6", cidr_block="0.0.0.0/0", from_port=32768, to_port=65535
+                ),
             ],
             egress=[
-                NetworkAclEgress(rule_no=100, action="allow", protocol="-1", cidr_block=props.cidr_block,
-                                 from_port=0, to_port=0),
+                NetworkAclEgress(
+                    rule_no=100, action="allow", protocol="-1", cidr_block=props.cidr_block, from_port=0, to_port=0
+                ),
                 # HTTPS to S3 via the gateway endpoint; with no IGW/NAT nothing else is routable.
-                NetworkAclEgress(rule_no=200, action="allow", protocol="6", cidr_block="0.0.0.0/0",
-                                 from_port=443, to_port=443),
+                NetworkAclEgress(
+                    rule_no=200, action="allow", protocol="6", cidr_block="0.0.0.0/0", from_port=443, to_port=443
+                ),
             ],
             tags={"Name": f"{props.name}-private"},
         )
@@ -131,8 +149,15 @@ class PrivateNetwork(Construct):
             name=f"{props.name}-endpoints",
             description="Interface endpoints: HTTPS from inside this VPC only",
             vpc_id=self.vpc.id,
-            ingress=[SecurityGroupIngress(description="HTTPS from inside the VPC", protocol="tcp", from_port=443,
-                                          to_port=443, cidr_blocks=[props.cidr_block])],
+            ingress=[
+                SecurityGroupIngress(
+                    description="HTTPS from inside the VPC",
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=[props.cidr_block],
+                )
+            ],
             egress=[],
             tags={"Name": f"{props.name}-endpoints"},
         )
@@ -206,11 +231,20 @@ class PrivateNetwork(Construct):
             vpc_id=self.vpc.id,
             ingress=[],
             egress=[
-                SecurityGroupEgress(description="HTTPS to the interface endpoints", protocol="tcp", from_port=443,
-                                    to_port=443, security_groups=[self.endpoint_security_group.id]),
-                SecurityGroupEgress(description="HTTPS to S3 through the gateway endpoint", protocol="tcp",
-                                    from_port=443, to_port=443,
-                                    prefix_list_ids=[self.s3_gateway_endpoint.prefix_list_id]),
+                SecurityGroupEgress(
+                    description="HTTPS to the interface endpoints",
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    security_groups=[self.endpoint_security_group.id],
+                ),
+                SecurityGroupEgress(
+                    description="HTTPS to S3 through the gateway endpoint",
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    prefix_list_ids=[self.s3_gateway_endpoint.prefix_list_id],
+                ),
             ],
             tags={"Name": f"{props.name}-workloads"},
         )
