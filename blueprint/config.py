@@ -49,9 +49,9 @@ AccountId = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit AWS 
 PrincipalArn = Annotated[
     str,
     Field(
-        pattern=r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|role/[\w+=,.@/-]+|assumed-role/[\w+=,.@/-]+)$",
-        description="IAM principal allowed to assume a persona: an account root or a role ARN "
-        "(IAM users are not allowed on this platform).",
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        description="IAM role allowed to assume a persona (e.g. an SSO permission-set role). Account roots "
+        "(which delegate to every principal of the account) and IAM users are not allowed.",
     ),
 ]
 

@@ -110,13 +110,20 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
 def empty_buckets(endpoint: str, region: str, name_prefix: str) -> int:
     """Delete every object version in the environment's buckets (teardown of the emulator environment).
 
-    Object-Locked buckets refuse configuration changes while they hold objects, and `destroy` must
-    not silently weaken retention in the cloud, so emptying is an explicit emulator-only step.
-    GOVERNANCE retention is bypassed; that needs s3:BypassGovernanceRetention, which no platform role has.
+    The emulator's own server-access-log objects are refused to every later request: moto enforces the
+    buckets' policies on object operations and our policies deny any request without TLS, which is every
+    request to the plain-HTTP emulator. Object-Locked buckets also refuse configuration changes while
+    they hold objects. So teardown first removes the bucket policies, then deletes every version,
+    bypassing GOVERNANCE retention. This is an explicit emulator-only step: `destroy` in the cloud must
+    not silently weaken retention.
     """
     s3 = clients(endpoint, region)("s3")
     removed = 0
-    for bucket in [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(f"{name_prefix}-")]:
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(f"{name_prefix}-")]
+    for bucket in buckets:
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})  # stop new log objects
+        s3.delete_bucket_policy(Bucket=bucket)
+    for bucket in buckets:
         paginator = s3.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=bucket):
             for version in page.get("Versions", []) + page.get("DeleteMarkers", []):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from zero_trust_ai import actions
 from zero_trust_ai.data_lake import DataLake, DataLakeProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
+from zero_trust_ai.platform_identities import PlatformIdentities, PlatformIdentitiesProps
 from zero_trust_ai.platform_keys import PlatformKeys, PlatformKeysProps
 from zero_trust_ai.private_network import PrivateNetwork, PrivateNetworkProps
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
@@ -100,11 +102,76 @@ class PlatformStack(TerraformStack):
         data_lake.models.grant_write(training_job, prefix="models/")
         keys.signing.grant_sign(training_job)
 
+        self._compose_personas(prefix, keys, data_lake, log_archive, training_job)
+
         TerraformOutput(self, "training_vpc_id", value=networks["training_network"].vpc_id)
         TerraformOutput(self, "serving_vpc_id", value=networks["serving_network"].vpc_id)
         TerraformOutput(self, "log_archive_bucket", value=log_archive.archive.bucket_name)
         TerraformOutput(self, "model_registry_bucket", value=data_lake.models.bucket_name)
         TerraformOutput(self, "manifest_signing_key_arn", value=keys.signing.key_arn)
+
+    def _compose_personas(self, prefix: str, keys: PlatformKeys, data_lake: DataLake, log_archive: LogArchive,
+                          training_job: WorkloadRole) -> None:
+        """The seed's access table, expressed only through construct grants."""
+        config = self.config
+        region, account = config.region, config.account_id
+        identities = PlatformIdentities(
+            self,
+            "identities",
+            props=PlatformIdentitiesProps(
+                name_prefix=prefix, region=region, account_id=account,
+                principals={name: list(getattr(config.identity.personas, name).principals)
+                            for name in type(config.identity.personas).model_fields},
+                mfa_max_age_seconds=config.identity.mfa_max_age_seconds,
+                max_session_duration=config.identity.session_duration_seconds,
+            ),
+        )
+        self.identities = identities
+        # data engineer: read/write raw data, read-only features
+        engineer = identities.data_engineer
+        data_lake.raw.grant_read_write(engineer, prefix="raw/")
+        data_lake.features.grant_read(engineer, prefix="features/")
+        # model trainer: read features and training data, never validation, write the model registry
+        trainer = identities.model_trainer
+        data_lake.features.grant_read(trainer, prefix="features/")
+        data_lake.training.grant_read(trainer, prefix="training/")
+        data_lake.validation.deny(trainer, prefix="",
+                                  reason="held-out validation data must never be visible to training (seed step 3)")
+        data_lake.models.grant_write(trainer, prefix="models/")
+        keys.signing.grant_sign(trainer)
+        trainer.grant_actions("StartTrainingJobs", actions.SAGEMAKER_TRAINING,
+                              [f"arn:aws:sagemaker:{region}:{account}:training-job/{prefix}-*"])
+        training_job.grant_pass_role(trainer)
+        # model deployer: update serving and routing, invoke endpoints (and read + verify models)
+        deployer = identities.model_deployer
+        data_lake.models.grant_read(deployer, prefix="models/")
+        keys.signing.grant_verify(deployer)
+        deployer.grant_actions("UpdateServingAndRouting", actions.SERVING_UPDATE, [
+            f"arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{prefix}-*",
+            f"arn:aws:elasticloadbalancing:{region}:{account}:listener-rule/app/{prefix}-*",
+            f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{prefix}-*",
+            f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{prefix}-*",
+            f"arn:aws:ec2:{region}:{account}:launch-template/*",
+        ])
+        deployer.grant_actions("DescribeServing", actions.SERVING_DESCRIBE, ["*"])
+        deployer.grant_actions("InvokeEndpoints", actions.SERVING_INVOKE, [
+            f"arn:aws:sagemaker:{region}:{account}:endpoint/{prefix}-*",
+            f"arn:aws:execute-api:{region}:{account}:*/*/POST/invoke",
+        ])
+        # security auditor: read-only logs and findings
+        auditor = identities.security_auditor
+        log_archive.archive.grant_read(auditor)
+        log_archive.access_logs.grant_read(auditor)
+        auditor.grant_actions("ReadFindingsAndConfiguration", actions.AUDIT_READ, ["*"])
+        # break-glass: bounded incident response; its use raises an alarm (logging construct)
+        identities.break_glass.grant_actions("IncidentResponse", actions.BREAK_GLASS, [
+            f"arn:aws:iam::{account}:role/{prefix}-*",
+            f"arn:aws:sagemaker:{region}:{account}:training-job/{prefix}-*",
+            f"arn:aws:batch:{region}:{account}:*",
+            f"arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{prefix}-*",
+            f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{prefix}-*",
+            f"arn:aws:scheduler:{region}:{account}:schedule/*/{prefix}-*",
+        ])
 
     def _configure_provider(self, project_root_rel: str) -> None:
         config = self.config

@@ -71,6 +71,8 @@ CASES: list[tuple[str, Any, list[str]]] = [
      ["identity.personas.model_deployer", "(missing)", "required field is missing", "Fix: add this field"]),
     ("iam-user-principal", _set("identity.personas.data_engineer.principals", ["arn:aws:iam::111111111111:user/bob"]),
      ["identity.personas.data_engineer.principals[0]", "user/bob", "Fix: use a value matching"]),
+    ("account-root-principal", _set("identity.personas.model_trainer.principals", ["arn:aws:iam::111111111111:root"]),
+     ["identity.personas.model_trainer.principals[0]", ":root", "Fix: use a value matching"]),
     ("short-retention", _set("logging.retention_days", 90),
      ["logging.retention_days", "90", "at least one year", "Fix: use one of 365"]),
     ("non-gpu-instance", _set("training.gpu_instance_types", ["g5.xlarge", "m5.large"]),

@@ -46,3 +46,45 @@ ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
     "ssm": ("ssm:GetParameter", "ssm:GetParameters"),
     "secretsmanager": ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
 }
+
+# -- personas -----------------------------------------------------------------------------------------
+SAGEMAKER_TRAINING = ("sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+                      "sagemaker:ListTrainingJobs", "sagemaker:AddTags")
+BATCH_TRAINING = ("batch:SubmitJob", "batch:DescribeJobs", "batch:ListJobs", "batch:TerminateJob",
+                  "batch:TagResource")
+SERVING_UPDATE = ("elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule",
+                  "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets",
+                  "elasticloadbalancing:ModifyTargetGroup", "autoscaling:UpdateAutoScalingGroup",
+                  "autoscaling:StartInstanceRefresh", "ec2:CreateLaunchTemplateVersion",
+                  "ec2:ModifyLaunchTemplate")
+SERVING_DESCRIBE = ("elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
+                    "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+                    "elasticloadbalancing:DescribeLoadBalancers", "autoscaling:DescribeAutoScalingGroups",
+                    "ec2:DescribeLaunchTemplateVersions")
+SERVING_INVOKE = ("sagemaker:InvokeEndpoint", "execute-api:Invoke")
+AUDIT_READ = ("cloudtrail:LookupEvents", "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus",
+              "cloudtrail:GetEventSelectors", "guardduty:GetFindings", "guardduty:ListFindings",
+              "guardduty:ListDetectors", "guardduty:GetDetector", "securityhub:GetFindings",
+              "securityhub:DescribeStandards", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
+              "logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults",
+              "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+              "iam:GetPolicy", "iam:GetPolicyVersion", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+              "s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:GetBucketPublicAccessBlock",
+              "ec2:DescribeFlowLogs", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcEndpoints")
+# Break-glass: incident response, explicit and bounded -- lift a quarantine, stop jobs, inspect.
+BREAK_GLASS = ("iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
+               "sagemaker:StopTrainingJob", "batch:TerminateJob", "batch:UpdateJobQueue",
+               "elasticloadbalancing:ModifyListener", "autoscaling:UpdateAutoScalingGroup",
+               "scheduler:DeleteSchedule")
+PASS_ROLE = ("iam:PassRole",)
+# Never allowed to a human role, even by mistake in a grant (enforced by the permissions boundary).
+BOUNDARY_DENIED = ("iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
+                   "iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary",
+                   "iam:DeleteUserPermissionsBoundary", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
+                   "iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy",
+                   "organizations:LeaveOrganization", "cloudtrail:StopLogging", "cloudtrail:DeleteTrail",
+                   "guardduty:DeleteDetector", "guardduty:DisassociateFromMasterAccount",
+                   "securityhub:DisableSecurityHub", "kms:ScheduleKeyDeletion", "kms:DisableKey",
+                   "kms:PutKeyPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+                   "s3:PutBucketPublicAccessBlock", "s3:BypassGovernanceRetention", "ec2:CreateInternetGateway",
+                   "ec2:AttachInternetGateway", "ec2:CreateNatGateway", "ec2:AuthorizeSecurityGroupIngress")

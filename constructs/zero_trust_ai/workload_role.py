@@ -11,7 +11,8 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from pydantic import BaseModel, ConfigDict, Field
 
 from constructs import Construct
-from zero_trust_ai.policy import PolicyDocument, Statement, require_statements
+from zero_trust_ai import actions
+from zero_trust_ai.policy import Grantee, PolicyDocument, Statement, require_statements
 
 
 class WorkloadRoleProps(BaseModel):
@@ -81,3 +82,11 @@ class WorkloadRole(Construct):
 
     def add_to_policy(self, statement: Statement) -> None:
         self.policy.add(statement)
+
+    def grant_pass_role(self, grantee: Grantee) -> None:
+        """Let ``grantee`` pass this role -- only to the one service that may assume it."""
+        grantee.add_to_policy(
+            Statement(sid=f"Pass{self.props.grant_name}Role", effect="Allow", actions=actions.PASS_ROLE,
+                      resources=[self.role_arn],
+                      conditions={"StringEquals": {"iam:PassedToService": self.props.service}})
+        )

@@ -1,0 +1,69 @@
+"""PermissionsBoundary: the ceiling of every human role on the platform."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from pydantic import BaseModel, ConfigDict, Field
+
+from constructs import Construct
+from zero_trust_ai import actions
+from zero_trust_ai.policy import PolicyDocument, Statement
+
+
+class PermissionsBoundaryProps(BaseModel):
+    """Props of :class:`PermissionsBoundary`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    policy_name: str = Field(pattern=r"^[\w+=,.@-]{1,128}$")
+    name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$", description="Resources are limited to this prefix.")
+    region: str
+    account_id: str = Field(pattern=r"^\d{12}$")
+    allowed_actions: Sequence[str] = Field(min_length=1, description="Every action any persona may ever use.")
+
+
+class PermissionsBoundary(Construct):
+    """A managed policy used as permissions boundary: it allows at most the listed actions on the
+    platform's own resources, and denies identity, logging, key and network escape hatches outright --
+    even a mistaken grant cannot exceed it."""
+
+    def __init__(self, scope: Construct, id: str, *, props: PermissionsBoundaryProps) -> None:
+        super().__init__(scope, id)
+        prefix, region, account = props.name_prefix, props.region, props.account_id
+        platform_resources = [
+            f"arn:aws:s3:::{prefix}-*", f"arn:aws:s3:::{prefix}-*/*",
+            f"arn:aws:kms:{region}:{account}:key/*",
+            f"arn:aws:iam::{account}:role/{prefix}-*",
+            f"arn:aws:sagemaker:{region}:{account}:*",
+            f"arn:aws:batch:{region}:{account}:*",
+            f"arn:aws:elasticloadbalancing:{region}:{account}:*",
+            f"arn:aws:autoscaling:{region}:{account}:*",
+            f"arn:aws:ec2:{region}:{account}:*",
+            f"arn:aws:logs:{region}:{account}:*",
+            f"arn:aws:cloudtrail:{region}:{account}:*",
+            f"arn:aws:guardduty:{region}:{account}:*",
+            f"arn:aws:securityhub:{region}:{account}:*",
+            f"arn:aws:scheduler:{region}:{account}:*",
+            f"arn:aws:execute-api:{region}:{account}:*",
+        ]
+        document = PolicyDocument(
+            [
+                Statement(sid="PlatformActionsOnPlatformResources", effect="Allow",
+                          actions=sorted(set(props.allowed_actions)), resources=platform_resources),
+                Statement(sid="ReadOnlyDescribeCalls", effect="Allow",
+                          actions=[a for a in sorted(set(props.allowed_actions))
+                                   if a.split(":")[1].startswith(("Describe", "List", "Get", "Lookup",
+                                                                   "Filter", "StartQuery"))],
+                          resources=["*"]),
+                Statement(sid="NeverEscalateOrEscape", effect="Deny", actions=actions.BOUNDARY_DENIED),
+            ]
+        )
+        self.policy = IamPolicy(self, "policy", name=props.policy_name,
+                                description="Permissions boundary of every human role on the platform",
+                                policy=document.to_json())
+
+    @property
+    def policy_arn(self) -> str:
+        return self.policy.arn

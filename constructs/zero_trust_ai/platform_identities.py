@@ -1,0 +1,88 @@
+"""PlatformIdentities: the permissions boundary and one role per human persona."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from constructs import Construct
+from zero_trust_ai import actions
+from zero_trust_ai.permissions_boundary import PermissionsBoundary, PermissionsBoundaryProps
+from zero_trust_ai.persona_role import PersonaRole, PersonaRoleProps
+
+# persona key -> (construct id / role suffix, grant name, description). Ids are a contract.
+PERSONAS: dict[str, tuple[str, str, str]] = {
+    "data_engineer": ("data-engineer", "DataEngineer", "Ingests raw data and builds features"),
+    "model_trainer": ("model-trainer", "ModelTrainer", "Trains models on features and training data"),
+    "model_deployer": ("model-deployer", "ModelDeployer", "Updates serving and routing, invokes endpoints"),
+    "security_auditor": ("security-auditor", "SecurityAuditor", "Read-only access to logs and findings"),
+    "break_glass": ("break-glass", "BreakGlass", "Emergency access; every use raises an alarm"),
+}
+
+# Every action any persona may be granted: the boundary's allow list (grants outside it have no effect).
+BOUNDARY_ACTIONS: tuple[str, ...] = tuple(sorted(set(
+    actions.S3_READ + actions.S3_LIST + actions.S3_WRITE + actions.KMS_DECRYPT + actions.KMS_ENCRYPT_DECRYPT
+    + actions.KMS_SIGN + actions.KMS_VERIFY + actions.SAGEMAKER_TRAINING + actions.BATCH_TRAINING
+    + actions.SERVING_UPDATE + actions.SERVING_DESCRIBE + actions.SERVING_INVOKE + actions.AUDIT_READ
+    + actions.BREAK_GLASS + actions.PASS_ROLE
+)))
+
+
+class PlatformIdentitiesProps(BaseModel):
+    """Props of :class:`PlatformIdentities`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
+    region: str
+    account_id: str = Field(pattern=r"^\d{12}$")
+    principals: Mapping[str, Sequence[str]] = Field(description="Persona key -> principals allowed to assume it.")
+    mfa_max_age_seconds: int = Field(ge=300, le=43200)
+    max_session_duration: int = Field(default=3600, ge=900, le=3600)
+
+
+class PlatformIdentities(Construct):
+    """Creates the boundary and the five persona roles; grant them access with the data constructs."""
+
+    def __init__(self, scope: Construct, id: str, *, props: PlatformIdentitiesProps) -> None:
+        super().__init__(scope, id)
+        missing = set(PERSONAS) - set(props.principals)
+        if missing:
+            raise ValueError(f"principals missing for persona(s) {sorted(missing)}")
+        self.boundary = PermissionsBoundary(
+            self, "boundary",
+            props=PermissionsBoundaryProps(policy_name=f"{props.name_prefix}-human-boundary",
+                                           name_prefix=props.name_prefix, region=props.region,
+                                           account_id=props.account_id, allowed_actions=BOUNDARY_ACTIONS),
+        )
+        self.personas: dict[str, PersonaRole] = {}
+        for persona, (suffix, grant_name, description) in PERSONAS.items():
+            self.personas[persona] = PersonaRole(
+                self, persona, boundary=self.boundary,
+                props=PersonaRoleProps(
+                    role_name=f"{props.name_prefix}-{suffix}", grant_name=grant_name, persona=persona,
+                    principals=props.principals[persona], mfa_max_age_seconds=props.mfa_max_age_seconds,
+                    max_session_duration=props.max_session_duration, description=description,
+                ),
+            )
+
+    @property
+    def data_engineer(self) -> PersonaRole:
+        return self.personas["data_engineer"]
+
+    @property
+    def model_trainer(self) -> PersonaRole:
+        return self.personas["model_trainer"]
+
+    @property
+    def model_deployer(self) -> PersonaRole:
+        return self.personas["model_deployer"]
+
+    @property
+    def security_auditor(self) -> PersonaRole:
+        return self.personas["security_auditor"]
+
+    @property
+    def break_glass(self) -> PersonaRole:
+        return self.personas["break_glass"]

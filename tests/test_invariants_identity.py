@@ -1,0 +1,148 @@
+"""Step 2 invariants (identity and access) and the seed's access matrix, from the synthesized policies."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+import pytest
+
+from tests.conftest import Synthesized
+from tests.tfjson import as_list, by_path, logical_id, resources, statements
+
+PERSONAS = ("data_engineer", "model_trainer", "model_deployer", "security_auditor", "break_glass")
+READ, WRITE = "s3:GetObject", "s3:PutObject"
+
+
+def _personas(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    roles = by_path(stack, "aws_iam_role")
+    return {p: roles[f"identities/{p}/role"] for p in PERSONAS}
+
+
+def test_every_persona_requires_fresh_mfa_and_source_identity(synthesized: Synthesized, env_name: str) -> None:
+    stack = synthesized.stack(env_name)
+    config = synthesized.environments[env_name].config
+    for persona, role in _personas(stack).items():
+        (trust,) = statements(role["assume_role_policy"])
+        assert trust["Effect"] == "Allow"
+        assert sorted(as_list(trust["Principal"]["AWS"])) == sorted(
+            getattr(config.identity.personas, persona).principals)
+        assert trust["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
+        assert trust["Condition"]["NumericLessThan"] == {
+            "aws:MultiFactorAuthAge": str(config.identity.mfa_max_age_seconds)}
+        assert trust["Condition"]["Null"] == {"sts:SourceIdentity": "false"}
+        assert role["max_session_duration"] == config.identity.session_duration_seconds <= 3600
+        assert role["permissions_boundary"].startswith("${aws_iam_policy.identities_boundary_policy")
+        assert role["tags"] == {"ztai:persona": persona, "ztai:kind": "human"}
+
+
+def test_permissions_boundary_denies_escalation_and_has_no_wildcard_allow(synthesized: Synthesized,
+                                                                          env_name: str) -> None:
+    stack = synthesized.stack(env_name)
+    (boundary,) = resources(stack, "aws_iam_policy").values()
+    body = {s["Sid"]: s for s in statements(boundary["policy"])}
+    deny = body["NeverEscalateOrEscape"]
+    assert deny["Effect"] == "Deny"
+    for action in ("iam:CreateUser", "iam:CreateAccessKey", "iam:DeleteRolePermissionsBoundary",
+                   "cloudtrail:StopLogging", "s3:PutBucketPolicy", "kms:ScheduleKeyDeletion",
+                   "ec2:CreateInternetGateway"):
+        assert action in deny["Action"]
+    for statement in body.values():
+        if statement["Effect"] == "Allow":
+            assert not [a for a in as_list(statement["Action"]) if "*" in a]
+
+
+def test_workload_roles_trust_one_service_with_confused_deputy_conditions(synthesized: Synthesized,
+                                                                         env_name: str) -> None:
+    stack = synthesized.stack(env_name)
+    account = synthesized.environments[env_name].config.account_id
+    workloads = {p: r for p, r in by_path(stack, "aws_iam_role").items() if not p.startswith("identities/")}
+    assert workloads
+    for path, role in workloads.items():
+        (trust,) = statements(role["assume_role_policy"])
+        services = as_list(trust["Principal"]["Service"])
+        assert len(services) == 1 and "AWS" not in trust["Principal"], path
+        assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": account}, path
+        assert trust["Condition"]["ArnLike"]["aws:SourceArn"].split(":")[4] == account, path
+
+
+def _matrix(stack: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
+    """role path -> bucket/prefix -> {'read', 'write'} after explicit denies (identity + bucket policies)."""
+    bucket_names = {f"${{aws_s3_bucket.{logical}.arn}}": body["//"]["metadata"]["path"].split("/")[-2]
+                    for logical, body in resources(stack, "aws_s3_bucket").items()}
+    role_arns = {f"${{aws_iam_role.{logical}.arn}}": body["//"]["metadata"]["path"].split("/", 1)[1].rsplit("/", 1)[0]
+                 for logical, body in resources(stack, "aws_iam_role").items()}
+    bucket_denies: dict[str, list[tuple[str, str]]] = {}
+    for body in resources(stack, "aws_s3_bucket_policy").values():
+        for s in statements(body["policy"]):
+            principal = s.get("Principal", {}).get("AWS")
+            if s["Effect"] == "Deny" and principal in role_arns:
+                for resource in as_list(s["Resource"]):
+                    bucket_denies.setdefault(role_arns[principal], []).extend(
+                        (a, resource) for a in as_list(s["Action"]))
+    matrix: dict[str, dict[str, set[str]]] = {}
+    for path, body in by_path(stack, "aws_iam_role_policy").items():
+        role = path.rsplit("/", 1)[0]
+        document = statements(body["policy"])
+        denies = [(a, r) for s in document if s["Effect"] == "Deny" for a in as_list(s["Action"])
+                  for r in as_list(s["Resource"])] + bucket_denies.get(role, [])
+        access: dict[str, set[str]] = {}
+        for s in document:
+            if s["Effect"] != "Allow":
+                continue
+            for resource in as_list(s["Resource"]):
+                arn, _, prefix = resource.partition("}/")
+                bucket = bucket_names.get(arn + "}")
+                if bucket is None:
+                    continue
+                for action, kind in ((READ, "read"), (WRITE, "write")):
+                    if action in as_list(s["Action"]) and not any(
+                            a == action and fnmatch.fnmatchcase(resource, r) for a, r in denies):
+                        access.setdefault(f"{bucket}/{prefix}", set()).add(kind)
+        matrix[role] = access
+    return matrix
+
+
+def test_access_matrix_matches_the_seed(synthesized: Synthesized, env_name: str) -> None:
+    matrix = _matrix(synthesized.stack(env_name))
+    assert matrix["identities/data_engineer"] == {"raw/raw/*": {"read", "write"}, "features/features/*": {"read"}}
+    assert matrix["identities/model_trainer"] == {
+        "features/features/*": {"read"}, "training/training/*": {"read"}, "models/models/*": {"write"}}
+    assert matrix["identities/model_deployer"] == {"models/models/*": {"read"}}
+    assert matrix["identities/security_auditor"] == {"archive/*": {"read"}, "access_logs/*": {"read"}}
+    assert matrix["identities/break_glass"] == {}
+    assert matrix["training_job_role"] == {
+        "features/features/*": {"read"}, "training/training/*": {"read"}, "models/models/*": {"write"}}
+
+
+def test_nobody_but_training_reads_training_data_and_nobody_reads_validation(synthesized: Synthesized,
+                                                                           env_name: str) -> None:
+    matrix = _matrix(synthesized.stack(env_name))
+    readers = {role for role, access in matrix.items() for key, kinds in access.items()
+               if key.startswith("training/") and "read" in kinds}
+    assert readers == {"identities/model_trainer", "training_job_role"}
+    assert not [role for role, access in matrix.items() if any(k.startswith("validation/") for k in access)]
+
+
+def test_deployer_updates_serving_only(synthesized: Synthesized, env_name: str) -> None:
+    stack = synthesized.stack(env_name)
+    deployer = {s["Sid"]: s for s in statements(by_path(stack, "aws_iam_role_policy")[
+        "identities/model_deployer/policy"]["policy"])}
+    update = deployer["UpdateServingAndRouting"]
+    assert all(a.split(":")[0] in ("elasticloadbalancing", "autoscaling", "ec2") for a in update["Action"])
+    assert all(f"ztai-{env_name}-" in r or r.endswith("launch-template/*") for r in update["Resource"])
+    assert set(deployer["InvokeEndpoints"]["Action"]) == {"sagemaker:InvokeEndpoint", "execute-api:Invoke"}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_trainer_may_only_pass_the_training_job_role_to_sagemaker(synthesized: Synthesized, persona: str) -> None:
+    stack = synthesized.stack("prod")
+    document = statements(by_path(stack, "aws_iam_role_policy")[f"identities/{persona}/policy"]["policy"])
+    passes = [s for s in document if "iam:PassRole" in as_list(s["Action"])]
+    if persona != "model_trainer":
+        assert passes == []
+        return
+    (grant,) = passes
+    assert grant["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    training_role = logical_id(stack, "aws_iam_role", "training_job_role/role")
+    assert grant["Resource"] == f"${{aws_iam_role.{training_role}.arn}}"
