@@ -75,7 +75,8 @@ def start(endpoint: str, *, state_dir: Path = STATE_DIR, wait_seconds: float = 6
     with log_file.open("ab") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
+            # AWS-managed policies (e.g. service-role/AWSBatchServiceRole) exist in AWS; moto loads them on request.
+            env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true", "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
         )
     (state_dir / f"moto-{port}.pid").write_text(str(process.pid), encoding="utf-8")
     deadline = time.monotonic() + wait_seconds

@@ -19,6 +19,7 @@ from blueprint.config import LoadedEnvironment
 from blueprint.loader import ConfigError, load_all
 
 ENV_SELECTION = "ZTAI_ENVIRONMENTS"
+ENV_DIR = "ZTAI_ENVIRONMENTS_DIR"
 PROJECT_PACKAGES = frozenset({"zero_trust_ai", "stacks", "blueprint"})
 
 
@@ -97,7 +98,8 @@ def _carry_over_terraform_dirs(old: Path, new: Path) -> None:
 
 def main(*, project_root: Path, argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
-    environments_dir = project_root / "environments"
+    # ZTAI_ENVIRONMENTS_DIR: read environment files from another folder (benchmarks, experiments).
+    environments_dir = Path(os.environ.get(ENV_DIR) or project_root / "environments")
     try:
         environments = load_all(environments_dir, only=selected_environments(os.environ.get(ENV_SELECTION)),
                                 display_root=project_root)

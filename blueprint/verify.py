@@ -88,7 +88,8 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
                   or any(r.get("CidrIpv6") == "::/0" for r in perm.get("Ipv6Ranges", []))]
     check("no security group rule open to 0.0.0.0/0 or ::/0", not open_rules, ", ".join(open_rules))
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": vpc_ids}])["VpcEndpoints"]
-    check("VPC endpoints (S3 gateway + 7 interface per VPC)", len(endpoints) >= 16, f"{len(endpoints)} endpoints")
+    check("VPC endpoints (S3 gateway + 7 interface per VPC, + ECS trio for training)", len(endpoints) >= 19,
+          f"{len(endpoints)} endpoints")
 
     kms = client("kms")
     keys = []

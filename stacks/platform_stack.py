@@ -11,9 +11,17 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from zero_trust_ai import actions
 from zero_trust_ai.data_lake import DataLake, DataLakeProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
+from zero_trust_ai.persona_role import PersonaRole
 from zero_trust_ai.platform_identities import PlatformIdentities, PlatformIdentitiesProps
+from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.platform_keys import PlatformKeys, PlatformKeysProps
-from zero_trust_ai.private_network import PrivateNetwork, PrivateNetworkProps
+from zero_trust_ai.private_network import (
+    BATCH_INTERFACE_ENDPOINTS,
+    DEFAULT_INTERFACE_ENDPOINTS,
+    PrivateNetwork,
+    PrivateNetworkProps,
+)
+from zero_trust_ai.training_compute import TrainingCompute, TrainingComputeProps
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
 from blueprint.config import EnvironmentConfig, LocalBackendConfig
@@ -77,6 +85,8 @@ class PlatformStack(TerraformStack):
                     region=config.region,
                     account_id=config.account_id,
                     allowed_bucket_patterns=[f"{prefix}-*"],
+                    interface_endpoints=DEFAULT_INTERFACE_ENDPOINTS
+                    + (BATCH_INTERFACE_ENDPOINTS if network_id == "training_network" else ()),
                 ),
                 flow_log_archive=log_archive.archive,
             )
@@ -102,7 +112,22 @@ class PlatformStack(TerraformStack):
         data_lake.models.grant_write(training_job, prefix="models/")
         keys.signing.grant_sign(training_job)
 
-        self._compose_personas(prefix, keys, data_lake, log_archive, training_job)
+        compute = TrainingCompute(
+            self, "training_compute",
+            props=TrainingComputeProps(name_prefix=prefix, region=config.region, account_id=config.account_id,
+                                       instance_types=config.training.gpu_instance_types,
+                                       max_vcpus=config.training.max_vcpus,
+                                       log_retention_days=config.logging.retention_days),
+            network=networks["training_network"], training_key=keys.training, logs_key=keys.logs,
+        )
+        data_lake.features.grant_read(compute.job_role, prefix="features/")
+        data_lake.training.grant_read(compute.job_role, prefix="training/")
+        data_lake.validation.deny(compute.job_role, prefix="",
+                                  reason="held-out validation data must never be visible to training (seed step 3)")
+        data_lake.models.grant_write(compute.job_role, prefix="models/")
+        keys.signing.grant_sign(compute.job_role)
+
+        self._compose_personas(prefix, keys, data_lake, log_archive, training_job, networks["training_network"])
 
         TerraformOutput(self, "training_vpc_id", value=networks["training_network"].vpc_id)
         TerraformOutput(self, "serving_vpc_id", value=networks["serving_network"].vpc_id)
@@ -111,7 +136,7 @@ class PlatformStack(TerraformStack):
         TerraformOutput(self, "manifest_signing_key_arn", value=keys.signing.key_arn)
 
     def _compose_personas(self, prefix: str, keys: PlatformKeys, data_lake: DataLake, log_archive: LogArchive,
-                          training_job: WorkloadRole) -> None:
+                          training_job: WorkloadRole, training_network: PrivateNetwork) -> None:
         """The seed's access table, expressed only through construct grants."""
         config = self.config
         region, account = config.region, config.account_id
@@ -142,6 +167,7 @@ class PlatformStack(TerraformStack):
         trainer.grant_actions("StartTrainingJobs", actions.SAGEMAKER_TRAINING,
                               [f"arn:aws:sagemaker:{region}:{account}:training-job/{prefix}-*"])
         training_job.grant_pass_role(trainer)
+        self._require_isolated_training_jobs(trainer, training_network, keys.training)
         # model deployer: update serving and routing, invoke endpoints (and read + verify models)
         deployer = identities.model_deployer
         data_lake.models.grant_read(deployer, prefix="models/")
@@ -172,6 +198,23 @@ class PlatformStack(TerraformStack):
             f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{prefix}-*",
             f"arn:aws:scheduler:{region}:{account}:schedule/*/{prefix}-*",
         ])
+
+    @staticmethod
+    def _require_isolated_training_jobs(trainer: PersonaRole, network: PrivateNetwork, key: PlatformKey) -> None:
+        """SageMaker training jobs may start only in the training subnets, network-isolated, with the
+        training key on their volumes: explicit Denies whenever a condition is absent or different."""
+        create = ["sagemaker:CreateTrainingJob"]
+        trainer.deny_actions("TrainingJobsOnlyInTrainingSubnets", create, conditions={
+            "ForAnyValue:StringNotEquals": {"sagemaker:VpcSubnets": network.subnet_ids}})
+        trainer.deny_actions("TrainingJobsMustUseAVpc", create, conditions={"Null": {"sagemaker:VpcSubnets": "true"}})
+        trainer.deny_actions("TrainingJobsMustBeNetworkIsolated", create, conditions={
+            "BoolIfExists": {"sagemaker:NetworkIsolation": "false"}})
+        trainer.deny_actions("TrainingJobsMustDeclareIsolation", create, conditions={
+            "Null": {"sagemaker:NetworkIsolation": "true"}})
+        trainer.deny_actions("TrainingVolumesUseTheTrainingKey", create, conditions={
+            "StringNotEquals": {"sagemaker:VolumeKmsKey": key.key_arn}})
+        trainer.deny_actions("TrainingVolumesMustBeEncrypted", create, conditions={
+            "Null": {"sagemaker:VolumeKmsKey": "true"}})
 
     def _configure_provider(self, project_root_rel: str) -> None:
         config = self.config

@@ -62,6 +62,12 @@ def test_workload_roles_trust_one_service_with_confused_deputy_conditions(synthe
         (trust,) = statements(role["assume_role_policy"])
         services = as_list(trust["Principal"]["Service"])
         assert len(services) == 1 and "AWS" not in trust["Principal"], path
+        assert role["tags"]["ztai:kind"] == "workload"
+        if "ztai:trust-scope-exception" in role["tags"]:
+            # the one documented exception: EC2 instance profiles carry no source context
+            assert services == ["ec2.amazonaws.com"] and "Condition" not in trust, path
+            assert "EC2 sends no aws:SourceAccount" in role["tags"]["ztai:trust-scope-exception"]
+            continue
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": account}, path
         assert trust["Condition"]["ArnLike"]["aws:SourceArn"].split(":")[4] == account, path
 
@@ -111,8 +117,10 @@ def test_access_matrix_matches_the_seed(synthesized: Synthesized, env_name: str)
     assert matrix["identities/model_deployer"] == {"models/models/*": {"read"}}
     assert matrix["identities/security_auditor"] == {"archive/*": {"read"}, "access_logs/*": {"read"}}
     assert matrix["identities/break_glass"] == {}
-    assert matrix["training_job_role"] == {
-        "features/features/*": {"read"}, "training/training/*": {"read"}, "models/models/*": {"write"}}
+    for training_identity in ("training_job_role", "training_compute/job_role"):
+        assert matrix[training_identity] == {
+            "features/features/*": {"read"}, "training/training/*": {"read"}, "models/models/*": {"write"}}
+    assert matrix["training_compute/instance_role"] == {}
 
 
 def test_nobody_but_training_reads_training_data_and_nobody_reads_validation(synthesized: Synthesized,
@@ -120,7 +128,7 @@ def test_nobody_but_training_reads_training_data_and_nobody_reads_validation(syn
     matrix = _matrix(synthesized.stack(env_name))
     readers = {role for role, access in matrix.items() for key, kinds in access.items()
                if key.startswith("training/") and "read" in kinds}
-    assert readers == {"identities/model_trainer", "training_job_role"}
+    assert readers == {"identities/model_trainer", "training_job_role", "training_compute/job_role"}
     assert not [role for role, access in matrix.items() if any(k.startswith("validation/") for k in access)]
 
 
@@ -146,3 +154,31 @@ def test_trainer_may_only_pass_the_training_job_role_to_sagemaker(synthesized: S
     assert grant["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
     training_role = logical_id(stack, "aws_iam_role", "training_job_role/role")
     assert grant["Resource"] == f"${{aws_iam_role.{training_role}.arn}}"
+
+
+def test_training_jobs_are_denied_outside_subnets_without_isolation_or_training_key(synthesized: Synthesized,
+                                                                                   env_name: str) -> None:
+    stack = synthesized.stack(env_name)
+    document = {s["Sid"]: s for s in statements(by_path(stack, "aws_iam_role_policy")[
+        "identities/model_trainer/policy"]["policy"])}
+    subnets = by_path(stack, "aws_subnet")
+    training_subnets = sorted(f"${{aws_subnet.{logical_id(stack, 'aws_subnet', p)}.id}}"
+                              for p in subnets if p.startswith("training_network/"))
+    key = f"${{aws_kms_key.{logical_id(stack, 'aws_kms_key', 'keys/training/key')}.arn}}"
+    expected = {
+        "TrainingJobsOnlyInTrainingSubnets": {
+            "ForAnyValue:StringNotEquals": {"sagemaker:VpcSubnets": training_subnets}},
+        "TrainingJobsMustUseAVpc": {"Null": {"sagemaker:VpcSubnets": "true"}},
+        "TrainingJobsMustBeNetworkIsolated": {"BoolIfExists": {"sagemaker:NetworkIsolation": "false"}},
+        "TrainingJobsMustDeclareIsolation": {"Null": {"sagemaker:NetworkIsolation": "true"}},
+        "TrainingVolumesUseTheTrainingKey": {"StringNotEquals": {"sagemaker:VolumeKmsKey": key}},
+        "TrainingVolumesMustBeEncrypted": {"Null": {"sagemaker:VolumeKmsKey": "true"}},
+    }
+    for sid, condition in expected.items():
+        statement = document[sid]
+        assert statement["Effect"] == "Deny" and statement["Action"] == "sagemaker:CreateTrainingJob"
+        if "sagemaker:VpcSubnets" in str(condition) and "ForAnyValue" in str(condition):
+            assert sorted(statement["Condition"]["ForAnyValue:StringNotEquals"]["sagemaker:VpcSubnets"]) == \
+                training_subnets
+        else:
+            assert statement["Condition"] == condition, sid

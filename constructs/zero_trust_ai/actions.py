@@ -88,3 +88,19 @@ BOUNDARY_DENIED = ("iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProf
                    "kms:PutKeyPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
                    "s3:PutBucketPublicAccessBlock", "s3:BypassGovernanceRetention", "ec2:CreateInternetGateway",
                    "ec2:AttachInternetGateway", "ec2:CreateNatGateway", "ec2:AuthorizeSecurityGroupIngress")
+
+# -- training compute ---------------------------------------------------------------------------------
+# What the ECS agent on a Batch GPU instance needs (instead of the wildcard managed policy).
+ECS_AGENT = ("ecs:DeregisterContainerInstance", "ecs:DiscoverPollEndpoint", "ecs:Poll",
+             "ecs:RegisterContainerInstance", "ecs:StartTelemetrySession", "ecs:SubmitContainerStateChange",
+             "ecs:SubmitTaskStateChange", "ecs:UpdateContainerInstancesState")
+ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+ECR_AUTH = ("ecr:GetAuthorizationToken",)
+LOGS_WRITE = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+ENDPOINT_ACTIONS.update({
+    # The ECS agent of Batch instances talks to these three endpoints.
+    "ecs": ECS_AGENT,
+    "ecs-agent": ("ecs:Poll", "ecs:DiscoverPollEndpoint"),
+    "ecs-telemetry": ("ecs:StartTelemetrySession",),
+})

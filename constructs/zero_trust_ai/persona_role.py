@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -87,6 +88,11 @@ class PersonaRole(Construct):
 
     def add_to_policy(self, statement: Statement) -> None:
         self.policy.add(statement)
+
+    def deny_actions(self, sid: str, actions: Sequence[str], *, conditions: Mapping[str, Mapping[str, Any]],
+                     resources: Sequence[str] = ("*",)) -> None:
+        """An explicit Deny (wins over every Allow), typically guarding an action with required conditions."""
+        self.policy.add(Statement(sid=sid, effect="Deny", actions=actions, resources=resources, conditions=conditions))
 
     def grant_actions(self, sid: str, actions: Sequence[str], resources: Sequence[str]) -> None:
         """Grant an explicit action list on explicit resources (no wildcard actions: enforced)."""

@@ -24,6 +24,8 @@ from zero_trust_ai.policy import PolicyDocument, Statement
 from zero_trust_ai.secure_bucket import SecureBucket
 
 DEFAULT_INTERFACE_ENDPOINTS = ("sts", "kms", "logs", "ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime")
+# Extra endpoints for a VPC that runs AWS Batch on EC2 (the ECS agent on each instance).
+BATCH_INTERFACE_ENDPOINTS = ("ecs", "ecs-agent", "ecs-telemetry")
 
 
 class PrivateNetworkProps(BaseModel):
@@ -212,7 +214,7 @@ class PrivateNetwork(Construct):
             )
             self.interface_endpoints[service] = VpcEndpoint(
                 self,
-                f"endpoint_{service.replace('.', '_')}",
+                f"endpoint_{service.replace('.', '_').replace('-', '_')}",
                 vpc_id=self.vpc.id,
                 service_name=f"com.amazonaws.{props.region}.{service}",
                 vpc_endpoint_type="Interface",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,11 +27,21 @@ class WorkloadRoleProps(BaseModel):
     account_id: str = Field(pattern=r"^\d{12}$", description="Value of the aws:SourceAccount condition.")
     source_arn_pattern: str | None = Field(
         default=None,
-        description="Value of the aws:SourceArn condition (ArnLike). Default: any resource of the account "
-        "for that service is NOT allowed -- set it whenever the service sends a source ARN.",
+        description="Value of the aws:SourceArn condition (ArnLike). Required unless "
+        "``source_conditions_opt_out_reason`` explains why the service sends no source context.",
+    )
+    source_conditions_opt_out_reason: str | None = Field(
+        default=None, min_length=30,
+        description="Why the trust policy cannot carry aws:SourceAccount/aws:SourceArn (e.g. EC2 instance "
+        "profiles). Default: no opt-out -- both conditions are set.",
     )
     max_session_duration: int = Field(default=3600, ge=900, le=3600, description="Default: one hour (the ceiling).")
     description: str = Field(min_length=8)
+
+
+def _tag_value(text: str) -> str:
+    """AWS tag values allow letters, digits, spaces and + - = . _ : / @ (max 256)."""
+    return re.sub(r"[^\w +\-=.:/@]", "", text)[:256]
 
 
 class WorkloadRole(Construct):
@@ -39,11 +50,14 @@ class WorkloadRole(Construct):
     Permissions are added through grants; the inline policy is rendered at synth time.
     """
 
-    def __init__(self, scope: Construct, id: str, *, props: WorkloadRoleProps) -> None:
+    def __init__(self, scope: Construct, id: str, *, props: WorkloadRoleProps, has_inline_policy: bool = True) -> None:
         super().__init__(scope, id)
         self.props = props
-        conditions: dict[str, Mapping[str, Any]] = {"StringEquals": {"aws:SourceAccount": props.account_id}}
-        if props.source_arn_pattern:
+        conditions: dict[str, Mapping[str, Any]] = {}
+        if props.source_conditions_opt_out_reason is None:
+            if not props.source_arn_pattern:
+                raise ValueError(f"{props.role_name}: source_arn_pattern is required (confused-deputy protection)")
+            conditions["StringEquals"] = {"aws:SourceAccount": props.account_id}
             conditions["ArnLike"] = {"aws:SourceArn": props.source_arn_pattern}
         trust = PolicyDocument(
             [
@@ -66,11 +80,16 @@ class WorkloadRole(Construct):
             description=props.description,
             assume_role_policy=json.dumps(trust_json, separators=(",", ":")),
             max_session_duration=props.max_session_duration,
+            tags={"ztai:kind": "workload",
+                  **({"ztai:trust-scope-exception": _tag_value(props.source_conditions_opt_out_reason)}
+                     if props.source_conditions_opt_out_reason else {})},
         )
         self.policy = PolicyDocument()
-        IamRolePolicy(self, "policy", name=f"{props.role_name}-least-privilege", role=self.role.id,
-                      policy=self.policy.lazy_json())
-        require_statements(self, self.policy, f"role {props.role_name}")
+        self._has_inline_policy = has_inline_policy
+        if has_inline_policy:
+            IamRolePolicy(self, "policy", name=f"{props.role_name}-least-privilege", role=self.role.id,
+                          policy=self.policy.lazy_json())
+            require_statements(self, self.policy, f"role {props.role_name}")
 
     @property
     def role_arn(self) -> str:
@@ -81,6 +100,8 @@ class WorkloadRole(Construct):
         return self.props.grant_name
 
     def add_to_policy(self, statement: Statement) -> None:
+        if not self._has_inline_policy:
+            raise ValueError(f"{self.props.role_name} was created without an inline policy")
         self.policy.add(statement)
 
     def grant_pass_role(self, grantee: Grantee) -> None:
