@@ -24,6 +24,13 @@ GAPS: tuple[EmulatorGap, ...] = (
         handling="not configured in `local`; configured in dev/staging/prod and asserted by tests",
     ),
     EmulatorGap(
+        control="Launch template drift detection (training compute)",
+        gap="moto reports the template's own tags as a 'launch-template' tag specification of the version, "
+        "so every plan shows a change",
+        handling="`local` ignores changes to tag_specifications of the GPU launch template; the cloud "
+        "environments show all drift",
+    ),
+    EmulatorGap(
         control="KMS custom rotation period",
         gap="moto does not store rotation_period_in_days",
         handling="all environments use rotation with the AWS default period (365 days)",

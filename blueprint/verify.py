@@ -103,8 +103,27 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
     signing = [k for _, k in keys if k["KeyUsage"] == "SIGN_VERIFY"]
     check("asymmetric SIGN_VERIFY manifest key", len(signing) == 1)
 
+    templates = ec2.describe_launch_templates(
+        Filters=[{"Name": "launch-template-name", "Values": [f"{name_prefix}-training-gpu"]}])["LaunchTemplates"]
+    check("GPU launch template exists", len(templates) == 1)
+    if templates:
+        version = ec2.describe_launch_template_versions(LaunchTemplateId=templates[0]["LaunchTemplateId"])[
+            "LaunchTemplateVersions"][0]["LaunchTemplateData"]
+        check("launch template requires IMDSv2", version.get("MetadataOptions", {}).get("HttpTokens") == "required")
+        ebs = version.get("BlockDeviceMappings", [{}])[0].get("Ebs", {})
+        check("launch template encrypts volumes with a KMS key",
+              bool(ebs.get("Encrypted")) and bool(ebs.get("KmsKeyId")))
+    batch = client("batch")
+    environments = batch.describe_compute_environments()["computeEnvironments"]
+    ours = [e for e in environments if e["computeEnvironmentName"] == f"{name_prefix}-training-gpu"]
+    check("Batch GPU compute environment in the training subnets", len(ours) == 1 and bool(
+        set(ours[0]["computeResources"]["subnets"]) & {s["SubnetId"] for s in subnets}))
+
     iam = client("iam")
     check("no IAM users", not iam.list_users()["Users"])
+    humans = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{name_prefix}-")
+              and "MultiFactorAuthAge" in json.dumps(r["AssumeRolePolicyDocument"])]
+    check("five persona roles require fresh MFA", len(humans) == 5, f"{len(humans)} roles")
     return results
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from constructs import Construct
+
+from blueprint.config import EnvironmentConfig, LocalBackendConfig
 from zero_trust_ai import actions
 from zero_trust_ai.data_lake import DataLake, DataLakeProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
@@ -24,14 +27,16 @@ from zero_trust_ai.private_network import (
 from zero_trust_ai.training_compute import TrainingCompute, TrainingComputeProps
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
-from blueprint.config import EnvironmentConfig, LocalBackendConfig
-from constructs import Construct
-
 # Services the local emulator must answer for; each gets the emulator endpoint in the provider.
 EMULATED_SERVICES = (
     "acm", "autoscaling", "batch", "cloudtrail", "cloudwatch", "cloudwatchlogs", "cognitoidp", "ec2", "elbv2",
     "events", "guardduty", "iam", "kms", "lambda_", "s3", "scheduler", "securityhub", "signer", "sns", "sqs", "ssm",
     "sts", "wafv2", "sagemaker",
+)
+
+
+LAUNCH_TEMPLATE_TAG_GAP = (
+    "moto copies the template's own tags into the version's tag_specifications (see blueprint/emulator_gaps.py)"
 )
 
 
@@ -117,7 +122,9 @@ class PlatformStack(TerraformStack):
             props=TrainingComputeProps(name_prefix=prefix, region=config.region, account_id=config.account_id,
                                        instance_types=config.training.gpu_instance_types,
                                        max_vcpus=config.training.max_vcpus,
-                                       log_retention_days=config.logging.retention_days),
+                                       log_retention_days=config.logging.retention_days,
+                                       ignore_tag_specification_drift_reason=LAUNCH_TEMPLATE_TAG_GAP
+                                       if config.is_emulated else None),
             network=networks["training_network"], training_key=keys.training, logs_key=keys.logs,
         )
         data_lake.features.grant_read(compute.job_role, prefix="features/")

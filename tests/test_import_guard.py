@@ -32,8 +32,8 @@ def test_import_constructs_gives_the_library_even_from_the_project_root() -> Non
 
 def test_cdktf_sees_the_same_constructs_library() -> None:
     import cdktf
-
     import constructs
+
     from blueprint.synth import synthesize  # noqa: F401 - project import must not replace the library
 
     assert constructs.Construct.__module__.startswith("constructs")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from constructs import Construct
 from zero_trust_ai.platform_key import PlatformKey
 
 MIN_RETENTION_DAYS = 365

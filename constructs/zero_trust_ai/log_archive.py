@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from constructs import Construct
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.secure_bucket import LifecycleRule, ObjectLock, SecureBucket, SecureBucketProps
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from constructs import Construct
 from zero_trust_ai import actions
 from zero_trust_ai.policy import PolicyDocument, Statement
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from constructs import Construct
 from zero_trust_ai.permissions_boundary import PermissionsBoundary
 from zero_trust_ai.policy import PolicyDocument, Statement, require_statements
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from constructs import Construct
 from zero_trust_ai import actions
 from zero_trust_ai.permissions_boundary import PermissionsBoundary, PermissionsBoundaryProps
 from zero_trust_ai.persona_role import PersonaRole, PersonaRoleProps

@@ -7,9 +7,9 @@ from typing import Any
 
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from constructs import Construct
 from zero_trust_ai import actions
 from zero_trust_ai.policy import Grantee, PolicyDocument, Statement
 

@@ -14,7 +14,6 @@ from typing import Any, Literal, Protocol
 
 import jsii
 from cdktf import IResolveContext, IStringProducer, Lazy
-
 from constructs import Construct, IValidation
 
 Effect = Literal["Allow", "Deny"]

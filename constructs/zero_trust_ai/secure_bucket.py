@@ -36,9 +36,9 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningA,
     S3BucketVersioningVersioningConfiguration,
 )
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from constructs import Construct
 from zero_trust_ai import actions
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Grantee, PolicyDocument, Statement

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.batch_compute_environment import (
     BatchComputeEnvironment,
     BatchComputeEnvironmentComputeResources,
@@ -26,9 +27,9 @@ from cdktf_cdktf_provider_aws.launch_template import (
     LaunchTemplateMonitoring,
     LaunchTemplateTagSpecifications,
 )
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from constructs import Construct
 from zero_trust_ai import actions
 from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from zero_trust_ai.platform_key import PlatformKey
@@ -55,6 +56,11 @@ class TrainingComputeProps(BaseModel):
     root_volume_gb: int = Field(default=200, ge=30, le=16384, description="Default: 200 GB gp3, encrypted.")
     gpus_per_job: int = Field(default=1, ge=1, le=8)
     job_timeout_seconds: int = Field(default=86400, ge=60, description="Default: 24 h, then the job is killed.")
+    ignore_tag_specification_drift_reason: str | None = Field(
+        default=None, min_length=30,
+        description="Ignore drift of the launch template's tag_specifications (e.g. an emulator that reports the "
+        "template's own tags there). Default: drift is shown.",
+    )
 
 
 class TrainingCompute(Construct):
@@ -140,6 +146,8 @@ class TrainingCompute(Construct):
             monitoring=LaunchTemplateMonitoring(enabled=True),
             tag_specifications=[LaunchTemplateTagSpecifications(
                 resource_type="instance", tags={"Name": f"{prefix}-training-gpu", "ztai:tier": "training"})],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["tag_specifications"])
+            if props.ignore_tag_specification_drift_reason else None,
         )
 
         self.compute_environment = BatchComputeEnvironment(
