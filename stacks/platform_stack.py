@@ -12,6 +12,7 @@ from constructs import Construct
 
 from blueprint.config import EnvironmentConfig, LocalBackendConfig
 from zero_trust_ai import actions
+from zero_trust_ai.base import source_of
 from zero_trust_ai.data_lake import DataLake, DataLakeProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
 from zero_trust_ai.persona_role import PersonaRole
@@ -45,6 +46,10 @@ class PlatformStack(TerraformStack):
 
     def __init__(self, scope: Construct, name: str, *, config: EnvironmentConfig, project_root_rel: str) -> None:
         super().__init__(scope, name)
+        # Python-side construct index (see zero_trust_ai.base.PlatformConstruct)
+        self.construct_path = name
+        self.construct_index: dict[str, dict[str, str]] = {
+            name: {"class": f"{__name__}.{type(self).__qualname__}", "source": source_of(type(self))}}
         self.env_name = name
         self.config = config
         prefix = f"ztai-{name}"

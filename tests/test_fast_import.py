@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import subprocess
 import sys
@@ -27,8 +28,16 @@ def _synth(outdir: Path, *, naive: bool) -> subprocess.CompletedProcess[str]:
         "sum(1 for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')))\n"
         "    raise\n"
     )
-    return subprocess.run([PYTHON, "-c", probe], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+    # the project path is exactly cdktf.json's app command (python -O main.py); the naive one is plain python
+    flags = [] if naive else [a for a in json.loads((PROJECT_ROOT / "cdktf.json").read_text())["app"].split()[1:-1]]
+    env.pop("NODE_OPTIONS", None)
+    return subprocess.run([PYTHON, *flags, "-c", probe], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                           check=True)
+
+
+def test_cdktf_app_command_is_the_optimised_path() -> None:
+    app = json.loads((PROJECT_ROOT / "cdktf.json").read_text(encoding="utf-8"))["app"]
+    assert app == ".venv/bin/python -O main.py"
 
 
 def test_synthesized_output_is_byte_identical_with_and_without_the_hook(tmp_path: Path) -> None:

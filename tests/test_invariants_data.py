@@ -190,3 +190,21 @@ def test_every_role_session_is_at_most_one_hour(synthesized: Synthesized, env_na
     assert roles
     for body in roles.values():
         assert body["max_session_duration"] <= 3600
+
+
+def test_every_training_identity_is_explicitly_denied_validation(synthesized: Synthesized, env_name: str) -> None:
+    stack = synthesized.stack(env_name)
+    roles = {body["//"]["metadata"]["path"].split("/", 1)[1]: logical
+             for logical, body in resources(stack, "aws_iam_role").items()}
+    validation_policy = by_path(stack, "aws_s3_bucket_policy")["data_lake/validation/policy"]
+    denied_principals = {s["Principal"]["AWS"] for s in statements(validation_policy["policy"])
+                         if s["Effect"] == "Deny" and "s3:GetObject" in as_list(s["Action"])
+                         and s["Principal"] != {"AWS": "*"}}
+    training_identities = (
+        "identities/model_trainer/role", "training_job_role/role", "training_compute/job_role/role")
+    assert denied_principals == {f"${{aws_iam_role.{roles[p]}.arn}}" for p in training_identities}
+    for path in training_identities:
+        identity_policy = by_path(stack, "aws_iam_role_policy")[path.replace("/role", "/policy")]
+        assert any(s["Effect"] == "Deny" and "s3:GetObject" in as_list(s["Action"])
+                   and "data_lake_validation_bucket" in str(s["Resource"])
+                   for s in statements(identity_policy["policy"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_keys import PlatformKeys
 from zero_trust_ai.secure_bucket import LifecycleRule, ObjectLock, SecureBucket, SecureBucketProps
 
@@ -36,7 +37,7 @@ class DataLakeProps(BaseModel):
     )
 
 
-class DataLake(Construct):
+class DataLake(PlatformConstruct):
     """Buckets for raw data, features, training data, validation data and the model registry.
 
     Each bucket is a :class:`SecureBucket` encrypted with its own domain key, logged to the access-log

@@ -6,6 +6,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
 
 MIN_RETENTION_DAYS = 365
@@ -22,7 +23,7 @@ class EncryptedLogGroupProps(BaseModel):
     retention_in_days: int = Field(ge=MIN_RETENTION_DAYS, description="At least one year.")
 
 
-class EncryptedLogGroup(Construct):
+class EncryptedLogGroup(PlatformConstruct):
     """Creates the group and lets CloudWatch Logs use ``key`` for exactly this group (encryption context)."""
 
     def __init__(self, scope: Construct, id: str, *, props: EncryptedLogGroupProps, key: PlatformKey) -> None:

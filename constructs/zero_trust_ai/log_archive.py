@@ -5,6 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.secure_bucket import LifecycleRule, ObjectLock, SecureBucket, SecureBucketProps
 
@@ -24,7 +25,7 @@ class LogArchiveProps(BaseModel):
     eventbridge_notifications: bool = Field(default=True, description="Object events to EventBridge. Default: on.")
 
 
-class LogArchive(Construct):
+class LogArchive(PlatformConstruct):
     """Two Object-Lock buckets:
 
     * ``archive`` -- SSE-KMS with the logs key; receives CloudTrail and VPC flow logs.

@@ -9,6 +9,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai import actions
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.policy import PolicyDocument, Statement
 
 
@@ -24,7 +25,7 @@ class PermissionsBoundaryProps(BaseModel):
     allowed_actions: Sequence[str] = Field(min_length=1, description="Every action any persona may ever use.")
 
 
-class PermissionsBoundary(Construct):
+class PermissionsBoundary(PlatformConstruct):
     """A managed policy used as permissions boundary: it allows at most the listed actions on the
     platform's own resources, and denies identity, logging, key and network escape hatches outright --
     even a mistaken grant cannot exceed it."""

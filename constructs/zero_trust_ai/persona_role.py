@@ -11,6 +11,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.permissions_boundary import PermissionsBoundary
 from zero_trust_ai.policy import PolicyDocument, Statement, require_statements
 
@@ -29,7 +30,7 @@ class PersonaRoleProps(BaseModel):
     description: str = Field(min_length=8)
 
 
-class PersonaRole(Construct):
+class PersonaRole(PlatformConstruct):
     """A role for people. Assuming it requires
 
     * one of the configured principals;

@@ -8,6 +8,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai import actions
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.permissions_boundary import PermissionsBoundary, PermissionsBoundaryProps
 from zero_trust_ai.persona_role import PersonaRole, PersonaRoleProps
 
@@ -42,7 +43,7 @@ class PlatformIdentitiesProps(BaseModel):
     max_session_duration: int = Field(default=3600, ge=900, le=3600)
 
 
-class PlatformIdentities(Construct):
+class PlatformIdentities(PlatformConstruct):
     """Creates the boundary and the five persona roles; grant them access with the data constructs."""
 
     def __init__(self, scope: Construct, id: str, *, props: PlatformIdentitiesProps) -> None:

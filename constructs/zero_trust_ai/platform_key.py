@@ -11,6 +11,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai import actions
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.policy import Grantee, PolicyDocument, Statement
 
 
@@ -27,7 +28,7 @@ class PlatformKeyProps(BaseModel):
     )
 
 
-class PlatformKey(Construct):
+class PlatformKey(PlatformConstruct):
     """A symmetric customer-managed KMS key with rotation on and an explicit least-privilege key policy.
 
     Rotation uses the AWS default period (365 days); ``rotation_period_in_days`` is left unset because

@@ -5,6 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey, PlatformKeyProps
 from zero_trust_ai.signing_key import ManifestSigningKey, ManifestSigningKeyProps
 
@@ -30,7 +31,7 @@ class PlatformKeysProps(BaseModel):
     account_id: str = Field(pattern=r"^\d{12}$")
 
 
-class PlatformKeys(Construct):
+class PlatformKeys(PlatformConstruct):
     """Separate keys per domain limit the blast radius of any one grant: decrypting features never
     implies decrypting raw or validation data."""
 

@@ -20,6 +20,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai import actions
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.policy import PolicyDocument, Statement
 from zero_trust_ai.secure_bucket import SecureBucket
 
@@ -49,7 +50,7 @@ class PrivateNetworkProps(BaseModel):
     flow_log_aggregation_seconds: int = Field(default=60, description="60 or 600; default 60 for faster detection.")
 
 
-class PrivateNetwork(Construct):
+class PrivateNetwork(PlatformConstruct):
     """A VPC with no internet gateway, no NAT and no public IPs.
 
     * one private subnet per AZ, sharing one route table whose only non-local route is the S3 gateway

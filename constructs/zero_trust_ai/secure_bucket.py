@@ -40,6 +40,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from zero_trust_ai import actions
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Grantee, PolicyDocument, Statement
 
@@ -111,7 +112,7 @@ class SecureBucketProps(BaseModel):
         return self
 
 
-class SecureBucket(Construct):
+class SecureBucket(PlatformConstruct):
     """Private, SSE-KMS, versioned, owner-enforced, access-logged bucket whose policy refuses plain HTTP,
     TLS < 1.2 and unsigned payloads.
 

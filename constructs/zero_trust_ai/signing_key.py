@@ -8,6 +8,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai import actions
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.policy import Grantee, PolicyDocument, Statement
 
 SIGNING_ALGORITHM = "ECDSA_SHA_256"
@@ -28,7 +29,7 @@ class ManifestSigningKeyProps(BaseModel):
     deletion_window_in_days: int = Field(default=30, ge=7, le=30)
 
 
-class ManifestSigningKey(Construct):
+class ManifestSigningKey(PlatformConstruct):
     """``SIGN_VERIFY`` key. Producers get ``kms:Sign``; consumers get ``kms:Verify`` / the public key.
 
     AWS does not rotate asymmetric keys (rotation applies to symmetric keys only); rotate by creating a

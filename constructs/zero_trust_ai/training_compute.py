@@ -31,6 +31,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai import actions
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
@@ -63,7 +64,7 @@ class TrainingComputeProps(BaseModel):
     )
 
 
-class TrainingCompute(Construct):
+class TrainingCompute(PlatformConstruct):
     """A managed Batch compute environment (min 0 vCPUs: nothing runs, nothing costs, until a job is
     queued), its job queue and a GPU job definition.
 

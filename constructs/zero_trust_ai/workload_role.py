@@ -13,6 +13,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai import actions
+from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.policy import Grantee, PolicyDocument, Statement, require_statements
 
 
@@ -44,7 +45,7 @@ def _tag_value(text: str) -> str:
     return re.sub(r"[^\w +\-=.:/@]", "", text)[:256]
 
 
-class WorkloadRole(Construct):
+class WorkloadRole(PlatformConstruct):
     """A service role with ``aws:SourceAccount``/``aws:SourceArn`` trust conditions (confused-deputy safe).
 
     Permissions are added through grants; the inline policy is rendered at synth time.
