@@ -97,8 +97,10 @@ class PlatformStack(TerraformStack):
                     allowed_bucket_patterns=[f"{prefix}-*"],
                     interface_endpoints=DEFAULT_INTERFACE_ENDPOINTS
                     + (BATCH_INTERFACE_ENDPOINTS if network_id == "training_network" else ()),
+                    log_retention_days=config.logging.retention_days,
                 ),
                 flow_log_archive=log_archive.archive,
+                logs_key=keys.logs,
             )
 
         # Training job workload role: reads features + training data, denied validation, writes models.
@@ -138,6 +140,22 @@ class PlatformStack(TerraformStack):
                                   reason="held-out validation data must never be visible to training (seed step 3)")
         data_lake.models.grant_write(compute.job_role, prefix="models/")
         keys.signing.grant_sign(compute.job_role)
+
+        # Inference instances (serving VPC): read registered models, verify their signed manifests.
+        inference = WorkloadRole(
+            self,
+            "inference_role",
+            props=WorkloadRoleProps(
+                role_name=f"{prefix}-inference", grant_name="Inference", service="ec2.amazonaws.com",
+                account_id=config.account_id, max_session_duration=config.identity.session_duration_seconds,
+                description="Model-serving instances in the serving VPC",
+                source_conditions_opt_out_reason="EC2 sends no aws:SourceAccount or aws:SourceArn when an "
+                "instance profile assumes its role; scoped by the instance profile and launch template instead",
+            ),
+        )
+        data_lake.models.grant_read(inference, prefix="models/")
+        keys.signing.grant_verify(inference)
+        self.inference_role = inference
 
         self._compose_personas(prefix, keys, data_lake, log_archive, training_job, networks["training_network"])
 

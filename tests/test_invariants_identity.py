@@ -121,6 +121,7 @@ def test_access_matrix_matches_the_seed(synthesized: Synthesized, env_name: str)
         assert matrix[training_identity] == {
             "features/features/*": {"read"}, "training/training/*": {"read"}, "models/models/*": {"write"}}
     assert matrix["training_compute/instance_role"] == {}
+    assert matrix["inference_role"] == {"models/models/*": {"read"}}
 
 
 def test_nobody_but_training_reads_training_data_and_nobody_reads_validation(synthesized: Synthesized,

@@ -95,16 +95,26 @@ def test_default_security_group_emptied_and_nacls_set(synthesized: Synthesized, 
                 assert rule["protocol"] == "6" and rule["from_port"] >= 32768, rule
 
 
-def test_flow_logs_on_every_vpc_to_the_log_archive(synthesized: Synthesized, env_name: str) -> None:
+def test_flow_logs_on_every_vpc_to_the_log_archive_and_cloudwatch(synthesized: Synthesized, env_name: str) -> None:
     stack = synthesized.stack(env_name)
-    flow_logs = by_path(stack, "aws_flow_log")
+    config = synthesized.environments[env_name].config
+    flow_logs = list(resources(stack, "aws_flow_log").values())
     vpcs = resources(stack, "aws_vpc")
-    covered = {ref(f["vpc_id"])[1] for f in flow_logs.values()}  # type: ignore[index]
-    assert covered == set(vpcs)
-    for flow_log in flow_logs.values():
-        assert flow_log["traffic_type"] == "ALL" and flow_log["log_destination_type"] == "s3"
-        archive = target(stack, flow_log["log_destination"])
-        assert archive["//"]["metadata"]["path"].endswith("log_archive/archive/bucket")
+    for destination_type in ("s3", "cloud-watch-logs"):
+        mine = [f for f in flow_logs if f["log_destination_type"] == destination_type]
+        assert {ref(f["vpc_id"])[1] for f in mine} == set(vpcs), destination_type  # type: ignore[index]
+        assert all(f["traffic_type"] == "ALL" for f in mine)
+    for flow_log in flow_logs:
+        if flow_log["log_destination_type"] == "s3":
+            archive = target(stack, flow_log["log_destination"])
+            assert archive["//"]["metadata"]["path"].endswith("log_archive/archive/bucket")
+            continue
+        group = target(stack, flow_log["log_destination"])
+        assert group["kms_key_id"] and group["retention_in_days"] == config.logging.retention_days
+        role = target(stack, flow_log["iam_role_arn"])
+        (trust,) = statements(role["assume_role_policy"])
+        assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+        assert trust["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":vpc-flow-log/*")
     archive_policy = by_path(stack, "aws_s3_bucket_policy")["log_archive/archive/policy"]
     delivery = [s for s in statements(archive_policy["policy"]) if s.get("Principal") ==
                 {"Service": "delivery.logs.amazonaws.com"}]

@@ -21,8 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
+from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
+from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import PolicyDocument, Statement
 from zero_trust_ai.secure_bucket import SecureBucket
+from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
 DEFAULT_INTERFACE_ENDPOINTS = ("sts", "kms", "logs", "ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime")
 # Extra endpoints for a VPC that runs AWS Batch on EC2 (the ECS agent on each instance).
@@ -48,6 +51,7 @@ class PrivateNetworkProps(BaseModel):
         min_length=1, description="Bucket name patterns the S3 gateway endpoint lets workloads reach (``ztai-prod-*``)."
     )
     flow_log_aggregation_seconds: int = Field(default=60, description="60 or 600; default 60 for faster detection.")
+    log_retention_days: int = Field(default=365, ge=365, description="Retention of the CloudWatch flow-log group.")
 
 
 class PrivateNetwork(PlatformConstruct):
@@ -66,7 +70,8 @@ class PrivateNetwork(PlatformConstruct):
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, props: PrivateNetworkProps, flow_log_archive: SecureBucket
+        self, scope: Construct, id: str, *, props: PrivateNetworkProps, flow_log_archive: SecureBucket,
+        logs_key: PlatformKey,
     ) -> None:
         super().__init__(scope, id)
         self.props = props
@@ -262,6 +267,36 @@ class PrivateNetwork(PlatformConstruct):
             log_destination=flow_log_archive.bucket_arn,
             max_aggregation_interval=props.flow_log_aggregation_seconds,
             tags={"Name": f"{props.name}-flow-log"},
+        )
+        # A second copy to CloudWatch Logs (encrypted, retained) for metric filters and fast queries,
+        # delivered by a role that only the flow-logs service can assume, for this account only.
+        self.flow_log_group = EncryptedLogGroup(
+            self, "flow_log_group", key=logs_key,
+            props=EncryptedLogGroupProps(name=f"/ztai/vpc-flow-logs/{props.name}", region=props.region,
+                                         account_id=props.account_id, retention_in_days=props.log_retention_days),
+        )
+        self.flow_log_role = WorkloadRole(
+            self, "flow_log_role",
+            props=WorkloadRoleProps(
+                role_name=f"{props.name}-flow-logs", grant_name="FlowLogDelivery",
+                service="vpc-flow-logs.amazonaws.com", account_id=props.account_id,
+                source_arn_pattern=f"arn:aws:ec2:{props.region}:{props.account_id}:vpc-flow-log/*",
+                description="VPC flow-log delivery into its CloudWatch Logs group",
+            ),
+        )
+        self.flow_log_role.add_to_policy(Statement(
+            sid="DeliverFlowLogs", effect="Allow",
+            actions=("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+            resources=[self.flow_log_group.arn, f"{self.flow_log_group.arn}:*"]))
+        self.flow_log_to_cloudwatch = FlowLog(
+            self, "flow_log_cloudwatch",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=self.flow_log_group.log_group.arn,
+            iam_role_arn=self.flow_log_role.role_arn,
+            max_aggregation_interval=props.flow_log_aggregation_seconds,
+            tags={"Name": f"{props.name}-flow-log-cloudwatch"},
         )
 
     @property
