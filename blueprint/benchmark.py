@@ -144,6 +144,13 @@ def run(repeat: int, skip_tests: bool) -> dict[str, object]:
             scaling[count] = {"seconds": m.seconds, "peak_rss_mb": m.peak_rss_mb}
         per_env = (scaling[8]["seconds"] - scaling[1]["seconds"]) / 7
         results["scaling"] = {"runs": scaling, "seconds_per_added_environment": per_env}
+        # the cdktf CLI runs the same app; its own overhead is the difference
+        cli_env = _env(work / "cli-app", naive=False)
+        cli_env.pop("CDKTF_OUTDIR")  # the CLI chooses the app's output directory itself (--output)
+        cli_env["PATH"] = f"{PROJECT_ROOT / '.venv' / 'bin'}:{PROJECT_ROOT / 'node_modules' / '.bin'}:{cli_env['PATH']}"
+        cli = measure("npx cdktf synth", [str(PROJECT_ROOT / "node_modules" / ".bin" / "cdktf"), "synth", "--output",
+                                          str(work / "cli-out")], cli_env)
+        results["cdktf_cli_synth"] = {**asdict(cli), "overhead_seconds": cli.seconds - lazy_s}
         gate = measure("checkov gate", [PYTHON, "-m", "blueprint.gate", "--outdir", str(work / "lazy0"),
                                         "--reports", str(work / "gate-reports")], dict(os.environ))
         results["checkov_gate"] = asdict(gate)
@@ -179,6 +186,10 @@ def render(results: dict[str, object]) -> str:
     for count, run_ in scaling["runs"].items():
         lines.append(f"| {count} environment(s), lazy | {run_['seconds']:.1f} s | {run_['peak_rss_mb']:.0f} MB |")
     lines.append(f"| time added per extra environment | {scaling['seconds_per_added_environment']:.2f} s | |")
+    cli = results["cdktf_cli_synth"]
+    assert isinstance(cli, dict)
+    lines.append(f"| `npx cdktf synth` (all environments) | {cli['seconds']:.1f} s | {cli['peak_rss_mb']:.0f} MB |")
+    lines.append(f"| cdktf CLI overhead over the app | {cli['overhead_seconds']:.1f} s | |")
     gate = results["checkov_gate"]
     assert isinstance(gate, dict)
     lines.append(f"| checkov gate, all environments | {gate['seconds']:.1f} s | {gate['peak_rss_mb']:.0f} MB |")

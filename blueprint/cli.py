@@ -81,7 +81,7 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
         started = time.perf_counter()
         terraform.init(stack_dir)
         _say("terraform apply (progress below)")
-        terraform.run(stack_dir, ["apply", "-auto-approve", "-input=false", "-no-color"], stream=True)
+        _, apply_attempts = terraform.apply(stack_dir, stream=True, attempts=2)
         apply_seconds = time.perf_counter() - started
         resources = terraform.state_resources(stack_dir)
         plan = terraform.run(stack_dir, ["plan", "-detailed-exitcode", "-input=false", "-no-color"], check=False)
@@ -95,6 +95,7 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
             "endpoint": endpoint,
             "resources": len(resources),
             "apply_seconds": apply_seconds,
+            "apply_attempts": apply_attempts,
             "idempotent": idempotent,
             "verify_passed": len(checks) - len(failed),
             "verify_failed": len(failed),
@@ -148,7 +149,7 @@ def render_summary(summary: dict[str, Any]) -> str:
     if deploy:
         lines += [
             f"deploy     : local -> {deploy['endpoint']}: {deploy['resources']} resources applied in "
-            f"{deploy['apply_seconds']:.0f}s; second plan "
+            f"{deploy['apply_seconds']:.0f}s ({deploy['apply_attempts']} attempt(s)); second plan "
             + ("clean (idempotent)" if deploy["idempotent"] else "NOT clean"),
             f"verify     : {deploy['verify_passed']} live checks passed, {deploy['verify_failed']} failed"
             + (f" ({', '.join(deploy['failed_checks'])})" if deploy["failed_checks"] else ""),

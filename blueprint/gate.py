@@ -66,6 +66,7 @@ class Finding:
 class GateResult:
     environments: list[str]
     passed: int
+    passed_by_environment: dict[str, int] = field(default_factory=dict)
     failures: list[Finding] = field(default_factory=list)
     suppressed: list[Finding] = field(default_factory=list)
     unused_suppressions: list[Suppression] = field(default_factory=list)
@@ -194,6 +195,9 @@ def evaluate(
     for report in reports:
         results = report.get("results", {})
         result.passed += len(results.get("passed_checks", []))
+        for passed in results.get("passed_checks", []):
+            env = _environment_of(passed, by_file, files)
+            result.passed_by_environment[env] = result.passed_by_environment.get(env, 0) + 1
         for failed in results.get("failed_checks", []):
             env = _environment_of(failed, by_file, files)
             logical, sources = indexes[env]
@@ -238,6 +242,11 @@ def summary_text(result: GateResult) -> str:
         f"{result.passed} passed, {len(result.failures)} failed, {len(result.suppressed)} suppressed "
         f"(register: policy/suppressions.yaml) in {result.seconds:.1f}s"
     ]
+    for env in result.environments:
+        failed = sum(1 for f in result.failures if f.environment == env)
+        suppressed = sum(1 for f in result.suppressed if f.environment == env)
+        lines.append(f"  {env}: {result.passed_by_environment.get(env, 0)} passed, {failed} failed, "
+                     f"{suppressed} suppressed")
     for finding in sorted(result.failures, key=lambda f: (f.environment, f.construct_path, f.check_id)):
         lines.append(
             f"  FAIL {finding.check_id} {finding.display}  ({finding.source_file}; {finding.resource})"

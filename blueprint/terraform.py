@@ -67,3 +67,22 @@ def outputs(stack_dir: Path) -> dict[str, object]:
 def state_resources(stack_dir: Path) -> list[str]:
     result = run(stack_dir, ["state", "list", "-no-color"], check=False)
     return [line for line in result.output.splitlines() if line.strip()] if result.returncode == 0 else []
+
+
+def apply(stack_dir: Path, *, stream: bool = False, attempts: int = 1) -> tuple[Run, int]:
+    """``terraform apply -auto-approve``; with ``attempts`` > 1 a failed apply is re-run.
+
+    Only used against the local emulator: under load moto server occasionally drops a connection after
+    it executed a request, the provider's retry then meets its own earlier success (e.g.
+    ``NetworkAclEntryAlreadyExists``) and the resource is tainted. A second apply replaces exactly the
+    tainted resources. Returns the last run and how many attempts it took.
+    """
+    last: Run | None = None
+    for attempt in range(1, attempts + 1):
+        last = run(stack_dir, ["apply", "-auto-approve", "-input=false", "-no-color"], stream=stream,
+                   check=attempt == attempts)
+        if last.returncode == 0:
+            return last, attempt
+        sys.stderr.write(f"[terraform] apply attempt {attempt} failed; re-applying (emulator flake)\n")
+    assert last is not None
+    return last, attempts
