@@ -83,3 +83,17 @@ def test_construct_index_maps_paths_to_project_sources(synthesized: Synthesized,
     # provider-level resources are not listed: the gate maps them to the nearest listed ancestor
     assert f"{env}/training_network/vpc" not in index
     assert gate._source_for(f"{env}/training_network/vpc", index) == "constructs/zero_trust_ai/private_network.py"
+
+
+def test_npx_cdktf_synth_runs_the_app_and_writes_every_stack(tmp_path: Path, synthesized: Synthesized) -> None:
+    """The README's `npx cdktf synth` (pinned cdktf-cli, Node from the venv) produces the same stacks."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CDKTF_OUTDIR", "ZTAI_ENVIRONMENTS")}
+    env["PATH"] = f"{PROJECT_ROOT / '.venv' / 'bin'}:{PROJECT_ROOT / 'node_modules' / '.bin'}:{env['PATH']}"
+    env["CHECKPOINT_DISABLE"] = "1"
+    result = subprocess.run(["npx", "cdktf", "synth", "--output", str(tmp_path / "out")], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "end-of-life" not in result.stdout + result.stderr
+    for env_name in ENVIRONMENTS:
+        produced = (tmp_path / "out" / "stacks" / env_name / "cdk.tf.json").read_bytes()
+        assert produced == (synthesized.outdir / "stacks" / env_name / "cdk.tf.json").read_bytes(), env_name
