@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +46,8 @@ class DataLake(PlatformConstruct):
     sink; the model registry additionally has Object Lock so a registered model cannot be overwritten
     or deleted during retention. Grant access with the bucket's ``grant_*`` / ``deny`` methods.
     """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-DATA-1', 'ZT-DATA-3')
 
     def __init__(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +27,8 @@ class EncryptedLogGroupProps(BaseModel):
 
 class EncryptedLogGroup(PlatformConstruct):
     """Creates the group and lets CloudWatch Logs use ``key`` for exactly this group (encryption context)."""
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-LOG-1',)
 
     def __init__(self, scope: Construct, id: str, *, props: EncryptedLogGroupProps, key: PlatformKey) -> None:
         super().__init__(scope, id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +36,8 @@ class LogArchive(PlatformConstruct):
       delivery), so this bucket is the one documented SSE-S3 exception; it is still private,
       versioned, TLS-only and Object-Locked.
     """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-NET-2', 'ZT-DATA-1')
 
     def __init__(self, scope: Construct, id: str, *, props: LogArchiveProps, logs_key: PlatformKey) -> None:
         super().__init__(scope, id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from constructs import Construct
@@ -29,6 +30,8 @@ class PermissionsBoundary(PlatformConstruct):
     """A managed policy used as permissions boundary: it allows at most the listed actions on the
     platform's own resources, and denies identity, logging, key and network escape hatches outright --
     even a mistaken grant cannot exceed it."""
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-IAM-2',)
 
     def __init__(self, scope: Construct, id: str, *, props: PermissionsBoundaryProps) -> None:
         super().__init__(scope, id)

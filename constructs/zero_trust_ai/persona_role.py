@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -40,6 +40,8 @@ class PersonaRole(PlatformConstruct):
     Sessions last at most one hour; the role carries the platform permissions boundary; permissions are
     added only through construct grants (``bucket.grant_read(role, prefix=...)``), never as raw JSON.
     """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-IAM-1', 'ZT-IAM-2')
 
     def __init__(self, scope: Construct, id: str, *, props: PersonaRoleProps, boundary: PermissionsBoundary) -> None:
         super().__init__(scope, id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,6 +46,8 @@ class PlatformIdentitiesProps(BaseModel):
 
 class PlatformIdentities(PlatformConstruct):
     """Creates the boundary and the five persona roles; grant them access with the data constructs."""
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-IAM-1', 'ZT-IAM-2')
 
     def __init__(self, scope: Construct, id: str, *, props: PlatformIdentitiesProps) -> None:
         super().__init__(scope, id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
@@ -37,6 +37,8 @@ class PlatformKey(PlatformConstruct):
     The key policy starts with the single account-root administration statement (without it a key can
     become unmanageable) and grows only through ``grant_*`` calls, each naming its actions.
     """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-KMS-1',)
 
     def __init__(self, scope: Construct, id: str, *, props: PlatformKeyProps) -> None:
         super().__init__(scope, id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +36,8 @@ class PlatformKeysProps(BaseModel):
 class PlatformKeys(PlatformConstruct):
     """Separate keys per domain limit the blast radius of any one grant: decrypting features never
     implies decrypting raw or validation data."""
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-KMS-1',)
 
     def __init__(self, scope: Construct, id: str, *, props: PlatformKeysProps) -> None:
         super().__init__(scope, id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from typing import ClassVar
 
 from cdktf_cdktf_provider_aws.default_network_acl import DefaultNetworkAcl
 from cdktf_cdktf_provider_aws.default_route_table import DefaultRouteTable
@@ -68,6 +69,8 @@ class PrivateNetwork(PlatformConstruct):
     ``workload_security_group`` is the group for compute in this VPC: no ingress, egress 443 to the
     endpoints and the S3 prefix list only.
     """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-NET-1', 'ZT-NET-2')
 
     def __init__(
         self, scope: Construct, id: str, *, props: PrivateNetworkProps, flow_log_archive: SecureBucket,

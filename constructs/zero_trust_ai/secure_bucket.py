@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -120,6 +120,8 @@ class SecureBucket(PlatformConstruct):
     matching KMS permissions) and refused per prefix with :meth:`deny` (an explicit Deny in the bucket
     policy, so no identity-side Allow can override it).
     """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-DATA-1', 'ZT-DATA-2')
 
     def __init__(self, scope: Construct, id: str, *, props: SecureBucketProps) -> None:
         super().__init__(scope, id)

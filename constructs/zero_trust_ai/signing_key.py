@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
@@ -35,6 +37,8 @@ class ManifestSigningKey(PlatformConstruct):
     AWS does not rotate asymmetric keys (rotation applies to symmetric keys only); rotate by creating a
     new key and re-pointing the alias, which keeps old signatures verifiable.
     """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-DATA-3',)
 
     def __init__(self, scope: Construct, id: str, *, props: ManifestSigningKeyProps) -> None:
         super().__init__(scope, id)

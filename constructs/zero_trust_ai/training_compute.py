@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import ClassVar
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.batch_compute_environment import (
@@ -76,6 +77,8 @@ class TrainingCompute(PlatformConstruct):
       stdout/stderr -- every command the job runs -- go to a KMS-encrypted log group;
     * ``job_role`` is the job's own identity (ECS tasks only); grant it data with the bucket grants.
     """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-COMP-1',)
 
     def __init__(self, scope: Construct, id: str, *, props: TrainingComputeProps, network: PrivateNetwork,
                  training_key: PlatformKey, logs_key: PlatformKey) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -50,6 +50,8 @@ class WorkloadRole(PlatformConstruct):
 
     Permissions are added through grants; the inline policy is rendered at synth time.
     """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-IAM-3',)
 
     def __init__(self, scope: Construct, id: str, *, props: WorkloadRoleProps, has_inline_policy: bool = True) -> None:
         super().__init__(scope, id)

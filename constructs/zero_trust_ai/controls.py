@@ -1,0 +1,186 @@
+"""The control catalogue: every zero-trust control of the platform, mapped to frameworks.
+
+Each construct class declares the controls it implements (``implements = ("ZT-NET-1", ...)``);
+``blueprint.traceability`` joins that with the constructs present in an environment and with the tests
+listed here to produce a coverage matrix per environment, gaps included.
+
+NIST SP 800-207 tenets (numbered as in section 2.1): 1 all data sources and services are resources;
+2 all communication is secured regardless of location; 3 access is granted per session; 4 access is
+determined by dynamic policy; 5 integrity and security posture of assets are monitored; 6 authentication
+and authorization are dynamic and strictly enforced; 7 information is collected to improve posture.
+CISA Zero Trust Maturity Model v2 pillars: Identity, Devices, Networks, Applications & Workloads, Data
+(+ cross-cutting Visibility & Analytics, Automation & Orchestration, Governance).
+OWASP Machine Learning Security Top 10: ML01 input manipulation, ML02 data poisoning, ML05 model theft,
+ML06 AI supply-chain attacks, ML10 model poisoning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    seed_step: int
+    title: str
+    nist_tenets: tuple[int, ...]
+    cisa_pillars: tuple[str, ...]
+    owasp_ml: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+CATALOGUE: tuple[Control, ...] = (
+    Control(
+        "ZT-MAP-1",
+        1,
+        "Attack-surface map generated from code, drift-checked",
+        (1, 7),
+        ("Visibility & Analytics", "Governance"),
+        (),
+        ("tests/test_surface.py",),
+    ),
+    Control(
+        "ZT-IAM-1",
+        2,
+        "Per-person roles with fresh MFA and source identity; no IAM users",
+        (3, 6),
+        ("Identity",),
+        ("ML05",),
+        ("tests/test_invariants_identity.py", "policy/checks/ZTAI_004, ZTAI_008"),
+    ),
+    Control(
+        "ZT-IAM-2",
+        2,
+        "Least privilege: explicit grants per prefix, permissions boundary, no wildcards",
+        (4, 6),
+        ("Identity", "Data"),
+        ("ML02", "ML05"),
+        ("tests/test_invariants_identity.py",),
+    ),
+    Control(
+        "ZT-IAM-3",
+        4,
+        "Workload roles trust one service with SourceAccount/SourceArn; sessions <= 1 h",
+        (3, 6),
+        ("Identity", "Applications & Workloads"),
+        (),
+        ("tests/test_invariants_identity.py",),
+    ),
+    Control(
+        "ZT-DATA-1",
+        3,
+        "Buckets: SSE-KMS per domain, private, versioned, TLS >= 1.2 only, access-logged",
+        (1, 2),
+        ("Data",),
+        ("ML02", "ML05"),
+        ("tests/test_invariants_data.py", "policy/checks/ZTAI_005"),
+    ),
+    Control(
+        "ZT-DATA-2",
+        3,
+        "Trainer denied validation data (explicit Deny)",
+        (4,),
+        ("Data", "Identity"),
+        ("ML02", "ML10"),
+        ("tests/test_invariants_data.py", "policy/checks/ZTAI_003"),
+    ),
+    Control(
+        "ZT-DATA-3",
+        3,
+        "SHA-256 integrity and KMS-signed manifests; Object-Locked model registry",
+        (5,),
+        ("Data", "Applications & Workloads"),
+        ("ML02", "ML06", "ML10"),
+        ("tests/test_manifests.py", "tests/test_invariants_data.py"),
+    ),
+    Control(
+        "ZT-KMS-1",
+        3,
+        "One CMK per data domain, rotation on, explicit key policy",
+        (1, 4),
+        ("Data",),
+        ("ML05",),
+        ("tests/test_invariants_data.py", "policy/checks/ZTAI_006"),
+    ),
+    Control(
+        "ZT-NET-1",
+        4,
+        "Segmented private VPCs: no IGW/NAT/public IP, endpoints only, NACLs, empty default SG",
+        (2,),
+        ("Networks",),
+        ("ML05",),
+        ("tests/test_invariants_network.py", "policy/checks/ZTAI_001"),
+    ),
+    Control(
+        "ZT-NET-2",
+        4,
+        "Flow logs of every VPC to the archive and CloudWatch",
+        (5, 7),
+        ("Networks", "Visibility & Analytics"),
+        (),
+        ("tests/test_invariants_network.py",),
+    ),
+    Control(
+        "ZT-COMP-1",
+        4,
+        "GPU training in private subnets, IMDSv2, encrypted volumes, logged jobs",
+        (2, 5),
+        ("Devices", "Applications & Workloads"),
+        ("ML06", "ML10"),
+        ("tests/test_invariants_compute.py",),
+    ),
+    Control(
+        "ZT-SRV-1",
+        5,
+        "Private serving with mutual TLS, short-lived tokens, WAF rate limit, anomaly alarms",
+        (2, 3, 6),
+        ("Applications & Workloads", "Networks"),
+        ("ML01", "ML05"),
+        (),
+    ),
+    Control(
+        "ZT-LOG-1",
+        6,
+        "Multi-region CloudTrail, encrypted log groups >= 365 d, CIS alarms, GuardDuty, Security Hub",
+        (5, 7),
+        ("Visibility & Analytics",),
+        ("ML02",),
+        ("policy/checks/ZTAI_007",),
+    ),
+    Control(
+        "ZT-LOG-2",
+        6,
+        "Automated quarantine of a compromised identity",
+        (4, 5),
+        ("Automation & Orchestration", "Identity"),
+        ("ML05",),
+        (),
+    ),
+    Control(
+        "ZT-TEST-1",
+        7,
+        "Policy gate in CI (checkov + AI-platform pack) with one suppression register",
+        (7,),
+        ("Governance",),
+        ("ML06",),
+        ("tests/test_policy_gate.py", "tests/test_policy_checks.py"),
+    ),
+    Control(
+        "ZT-TEST-2",
+        7,
+        "Red-team drill against the deployed emulator environment",
+        (5, 7),
+        ("Governance", "Visibility & Analytics"),
+        ("ML01", "ML02", "ML05"),
+        (),
+    ),
+)
+
+BY_ID = {control.id: control for control in CATALOGUE}
+
+# Controls provided by project tooling rather than by a construct in the stack.
+TOOLING: dict[str, str] = {
+    "ZT-MAP-1": "blueprint/surface.py",
+    "ZT-TEST-1": "blueprint/gate.py + policy/checks/",
+}
