@@ -262,6 +262,11 @@ class S3BackendConfig(_Model):
     encrypt: bool = Field(default=True, description="Server-side encryption of the state object (must be true).")
     use_lockfile: bool = Field(default=True, description="S3 native state locking (must be true).")
     kms_key_id: str | None = Field(default=None, description="KMS key ARN for the state object; default: SSE-S3.")
+    emulated: bool = Field(
+        default=False,
+        description="Keep the state in the local emulator's S3 (only with an `emulator` section): proves the "
+        "S3 backend and its lockfile locking without a cloud account.",
+    )
 
     @field_validator("encrypt", "use_lockfile")
     @classmethod
@@ -340,6 +345,12 @@ class EnvironmentConfig(_Model):
                 f"{needed} availability zones need one each",
                 fix=f"use a subnet_prefix_length of at least /{longer} or larger VPCs",
                 field=("network", "subnet_prefix_length"),
+            )
+        if isinstance(self.backend, S3BackendConfig) and self.backend.emulated and self.emulator is None:
+            raise FieldProblem(
+                "an emulated state backend needs the emulator environment",
+                fix="remove backend.emulated, or add an emulator section (local environment only)",
+                field=("backend", "emulated"),
             )
         if isinstance(self.backend, LocalBackendConfig) and self.emulator is None:
             raise FieldProblem(

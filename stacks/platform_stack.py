@@ -293,3 +293,17 @@ class PlatformStack(TerraformStack):
             )
             # cdktf 0.21's S3Backend predates S3-native locking (Terraform >= 1.10): set it directly.
             self.add_override("terraform.backend.s3.use_lockfile", backend.use_lockfile)
+            emulator = self.config.emulator
+            if backend.emulated and emulator is not None:
+                # State in the emulator's S3: same backend, pointed at 127.0.0.1 with the dummy profile.
+                for key, value in {
+                    "endpoints": {"s3": emulator.endpoint, "sts": emulator.endpoint},
+                    "use_path_style": True,
+                    "skip_credentials_validation": True,
+                    "skip_requesting_account_id": True,
+                    "skip_metadata_api_check": True,
+                    "skip_region_validation": True,
+                    "shared_credentials_files": [f"{project_root_rel}/{emulator.credentials_file}"],
+                    "profile": "ztai-emulator",
+                }.items():
+                    self.add_override(f"terraform.backend.s3.{key}", value)

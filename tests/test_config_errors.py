@@ -83,6 +83,8 @@ CASES: list[tuple[str, Any, list[str]]] = [
      ["backend.use_lockfile", "False", "encrypted and locked", "Fix: set it to true"]),
     ("local-state-outside-emulator", _set("backend", {"type": "local"}),
      ["backend.type", "only allowed for the emulator", "Fix: configure backend"]),
+    ("emulated-state-outside-emulator", _set("backend.emulated", True),
+     ["backend.emulated", "needs the emulator environment", "Fix: remove backend.emulated"]),
     ("bad-account-id", _set("account_id", "12345"),
      ["account_id", "'12345'", "Fix: use a value matching"]),
     ("no-alert-destination", _set("alerts.email_addresses", []),
