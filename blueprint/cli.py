@@ -91,6 +91,12 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
         failed = [c for c in checks if not c.passed]
         for check in failed:
             _say(f"VERIFY FAIL {check.name}: {check.detail}")
+        from blueprint import drill
+
+        _say("red-team drill")
+        verdicts = drill.run(endpoint, local.config.region, "ztai-local", local.config.account_id,
+                             say=lambda line: print(line, file=sys.stderr))
+        print(drill.summarize(verdicts), file=sys.stderr)
         return {
             "endpoint": endpoint,
             "resources": len(resources),
@@ -100,6 +106,9 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
             "verify_passed": len(checks) - len(failed),
             "verify_failed": len(failed),
             "failed_checks": [c.name for c in failed],
+            "drill_total": len(verdicts),
+            "drill_wrong": [v.attempt for v in verdicts if not v.correct],
+            "drill_enforced_by_emulator": sorted({v.attempt for v in verdicts if v.how == drill.EMULATOR}),
             "emulator_gaps": [{"control": g.control, "handling": g.handling} for g in GAPS],
         }
     finally:
@@ -153,6 +162,10 @@ def render_summary(summary: dict[str, Any]) -> str:
             + ("clean (idempotent)" if deploy["idempotent"] else "NOT clean"),
             f"verify     : {deploy['verify_passed']} live checks passed, {deploy['verify_failed']} failed"
             + (f" ({', '.join(deploy['failed_checks'])})" if deploy["failed_checks"] else ""),
+            f"drill      : {deploy['drill_total'] - len(deploy['drill_wrong'])}/{deploy['drill_total']} verdicts as "
+            "expected" + (f" -- WRONG: {', '.join(deploy['drill_wrong'])}" if deploy["drill_wrong"] else "")
+            + f"; enforced by the emulator: {len(deploy['drill_enforced_by_emulator'])}, the rest evaluated from "
+            "the deployed policies",
             "emulator gaps (controls handled differently in `local`):",
             *[f"  - {g['control']}: {g['handling']}" for g in deploy["emulator_gaps"]],
         ]
@@ -189,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "deploy-local":
             result = cmd_deploy_local(keep_emulator=args.keep_emulator)
             print(json.dumps(result, indent=2))
-            return 0 if result["idempotent"] and not result["verify_failed"] else 1
+            return 0 if result["idempotent"] and not result["verify_failed"] and not result["drill_wrong"] else 1
         if args.command == "emulator":
             return _emulator(args.action)
     except ConfigError as exc:

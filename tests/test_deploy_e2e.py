@@ -54,6 +54,24 @@ def test_apply_is_idempotent_and_controls_are_live(deployed: tuple[Path, str]) -
     assert len(results) > 50 and failed == []
 
 
+def test_red_team_drill_verdicts(deployed: tuple[Path, str]) -> None:
+    from blueprint import drill
+
+    _, endpoint = deployed
+    verdicts = drill.run(endpoint, say=lambda line: None)
+    wrong = [(v.attempt, v.actual, v.reason) for v in verdicts if not v.correct]
+    assert wrong == []
+    attempts = {v.attempt: v for v in verdicts}
+    for must_deny in ("trainer reads validation/*", "upload without TLS (real request over HTTP)",
+                      "upload without a SHA-256 payload checksum", "assume model-trainer without MFA",
+                      "data engineer writes the model registry",
+                      "model-trainer deletes a locked model version (s3:DeleteObjectVersion)"):
+        assert attempts[must_deny].actual == "DENY", must_deny
+    for must_allow in ("trainer reads training/*", "trainer writes a model", "data engineer writes raw data"):
+        assert attempts[must_allow].actual == "ALLOW", must_allow
+    assert attempts["upload without TLS (real request over HTTP)"].how == drill.EMULATOR
+
+
 def test_destroy_leaves_nothing_behind(deployed: tuple[Path, str]) -> None:
     stack_dir, endpoint = deployed
     empty_buckets(endpoint, "us-east-1", "ztai-local")

@@ -61,6 +61,12 @@ def test_every_bucket_is_private_encrypted_versioned_owner_enforced_logged_and_t
         assert old_tls["Effect"] == "Deny" and old_tls["Condition"] == {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
         unsigned = policy["DenyUnsignedPayloadUploads"]
         assert unsigned["Condition"] == {"StringEquals": {"s3:x-amz-content-sha256": "UNSIGNED-PAYLOAD"}}
+        if not is_access_log_sink:
+            # refuse a *different* KMS key only when one is named; uploads relying on the default key pass
+            foreign = policy["DenyForeignKmsKey"]["Condition"]
+            header = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+            assert foreign["Null"] == {header: "false"} and header in foreign["StringNotEquals"]
+            assert not any(op.endswith("IfExists") for op in foreign)
         rules = {r["id"]: r for r in lifecycle[logical]["rule"]}
         assert rules["abort-incomplete-multipart-uploads"]["abort_incomplete_multipart_upload"][0][
             "days_after_initiation"] == 7

@@ -339,8 +339,11 @@ class SecureBucket(PlatformConstruct):
             statements.append(
                 Statement(sid="DenyForeignKmsKey", effect="Deny", principals={"AWS": "*"}, actions=["s3:PutObject"],
                           resources=[f"{self.bucket.arn}/*"],
-                          conditions={"StringNotEqualsIfExists": {
-                              "s3:x-amz-server-side-encryption-aws-kms-key-id": self.key.key_arn}})
+                          # Only when the header is sent: uploads without it get the bucket's default key.
+                          # (StringNotEqualsIfExists would also deny every upload *without* the header.)
+                          conditions={"StringNotEquals": {
+                              "s3:x-amz-server-side-encryption-aws-kms-key-id": self.key.key_arn},
+                              "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"}})
             )
         return statements
 
