@@ -87,21 +87,36 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
         plan = terraform.run(stack_dir, ["plan", "-detailed-exitcode", "-input=false", "-no-color"], check=False)
         idempotent = plan.returncode == 0
         _say(f"second plan: {'no changes' if idempotent else 'CHANGES PENDING (not idempotent)'}")
+        verify_started = time.perf_counter()
         checks = verify_environment(endpoint, local.config.region, "ztai-local")
+        verify_seconds = time.perf_counter() - verify_started
         failed = [c for c in checks if not c.passed]
         for check in failed:
             _say(f"VERIFY FAIL {check.name}: {check.detail}")
         from blueprint import drill
 
         _say("red-team drill")
-        verdicts = drill.run(endpoint, local.config.region, "ztai-local", local.config.account_id,
-                             say=lambda line: print(line, file=sys.stderr))
+        drill_started = time.perf_counter()
+        verdicts = drill.run(
+            endpoint,
+            local.config.region,
+            "ztai-local",
+            local.config.account_id,
+            say=lambda line: print(line, file=sys.stderr),
+        )
         print(drill.summarize(verdicts), file=sys.stderr)
+        drill_seconds = time.perf_counter() - drill_started
+        controls: dict[str, list[bool]] = {}
+        for check in checks:
+            controls.setdefault(check.name.split(": ", 1)[-1], []).append(check.passed)
         return {
             "endpoint": endpoint,
             "resources": len(resources),
             "apply_seconds": apply_seconds,
             "apply_attempts": apply_attempts,
+            "verify_seconds": verify_seconds,
+            "drill_seconds": drill_seconds,
+            "controls_verified": {name: f"{sum(v)}/{len(v)}" for name, v in sorted(controls.items())},
             "idempotent": idempotent,
             "verify_passed": len(checks) - len(failed),
             "verify_failed": len(failed),
@@ -160,10 +175,13 @@ def render_summary(summary: dict[str, Any]) -> str:
             f"deploy     : local -> {deploy['endpoint']}: {deploy['resources']} resources applied in "
             f"{deploy['apply_seconds']:.0f}s ({deploy['apply_attempts']} attempt(s)); second plan "
             + ("clean (idempotent)" if deploy["idempotent"] else "NOT clean"),
-            f"verify     : {deploy['verify_passed']} live checks passed, {deploy['verify_failed']} failed"
+            f"verify     : {deploy['verify_passed']} live checks passed, {deploy['verify_failed']} failed in "
+            f"{deploy['verify_seconds']:.1f}s"
             + (f" ({', '.join(deploy['failed_checks'])})" if deploy["failed_checks"] else ""),
+            *[f"             {result:>5}  {name}" for name, result in deploy["controls_verified"].items()],
             f"drill      : {deploy['drill_total'] - len(deploy['drill_wrong'])}/{deploy['drill_total']} verdicts as "
-            "expected" + (f" -- WRONG: {', '.join(deploy['drill_wrong'])}" if deploy["drill_wrong"] else "")
+            f"expected in {deploy['drill_seconds']:.1f}s"
+            + (f" -- WRONG: {', '.join(deploy['drill_wrong'])}" if deploy["drill_wrong"] else "")
             + f"; enforced by the emulator: {len(deploy['drill_enforced_by_emulator'])}, the rest evaluated from "
             "the deployed policies",
             "emulator gaps (controls handled differently in `local`):",
