@@ -26,7 +26,7 @@ from zero_trust_ai.private_network import (
     PrivateNetworkProps,
 )
 from zero_trust_ai.training_compute import TrainingCompute, TrainingComputeProps
-from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
+from zero_trust_ai.workload_role import EC2_INSTANCE_PROFILE_REASON, WorkloadRole, WorkloadRoleProps
 
 # Services the local emulator must answer for; each gets the emulator endpoint in the provider.
 EMULATED_SERVICES = (
@@ -149,8 +149,7 @@ class PlatformStack(TerraformStack):
                 role_name=f"{prefix}-inference", grant_name="Inference", service="ec2.amazonaws.com",
                 account_id=config.account_id, max_session_duration=config.identity.session_duration_seconds,
                 description="Model-serving instances in the serving VPC",
-                source_conditions_opt_out_reason="EC2 sends no aws:SourceAccount or aws:SourceArn when an "
-                "instance profile assumes its role; scoped by the instance profile and launch template instead",
+                source_conditions_opt_out_reason=EC2_INSTANCE_PROFILE_REASON,
             ),
         )
         data_lake.models.grant_read(inference, prefix="models/")

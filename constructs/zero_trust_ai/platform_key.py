@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
-from zero_trust_ai.policy import Grantee, PolicyDocument, Statement
+from zero_trust_ai.policy import Grantee, PolicyDocument, Statement, account_root_admin
 
 
 class PlatformKeyProps(BaseModel):
@@ -43,17 +43,7 @@ class PlatformKey(PlatformConstruct):
     def __init__(self, scope: Construct, id: str, *, props: PlatformKeyProps) -> None:
         super().__init__(scope, id)
         self.props = props
-        self.policy = PolicyDocument(
-            [
-                Statement(
-                    sid="AccountRootAdmin",
-                    effect="Allow",
-                    principals={"AWS": f"arn:aws:iam::{props.account_id}:root"},
-                    actions=["kms:*"],
-                    resources=["*"],
-                )
-            ]
-        )
+        self.policy = PolicyDocument([account_root_admin(props.account_id)])
         self.key = KmsKey(
             self,
             "key",

@@ -101,6 +101,13 @@ class PolicyDocument:
         return Lazy.string_value(_Producer(self.to_json))
 
 
+def account_root_admin(account_id: str) -> Statement:
+    """The one key-policy statement with ``kms:*``: the account root administers the key (without it a key
+    can become unmanageable); every other principal is named by a grant with explicit actions."""
+    return Statement(sid="AccountRootAdmin", effect="Allow", principals={"AWS": f"arn:aws:iam::{account_id}:root"},
+                     actions=["kms:*"], resources=["*"])
+
+
 class Grantee(Protocol):
     """Anything permissions can be granted to: a role construct with an identity policy."""
 

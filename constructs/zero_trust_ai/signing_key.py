@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
-from zero_trust_ai.policy import Grantee, PolicyDocument, Statement
+from zero_trust_ai.policy import Grantee, PolicyDocument, Statement, account_root_admin
 
 SIGNING_ALGORITHM = "ECDSA_SHA_256"
 
@@ -42,16 +42,7 @@ class ManifestSigningKey(PlatformConstruct):
 
     def __init__(self, scope: Construct, id: str, *, props: ManifestSigningKeyProps) -> None:
         super().__init__(scope, id)
-        self.policy = PolicyDocument(
-            [
-                Statement(
-                    sid="AccountRootAdmin",
-                    effect="Allow",
-                    principals={"AWS": f"arn:aws:iam::{props.account_id}:root"},
-                    actions=["kms:*"],
-                )
-            ]
-        )
+        self.policy = PolicyDocument([account_root_admin(props.account_id)])
         self.key = KmsKey(
             self,
             "key",

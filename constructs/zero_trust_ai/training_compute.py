@@ -37,7 +37,7 @@ from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGro
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
 from zero_trust_ai.private_network import PrivateNetwork
-from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
+from zero_trust_ai.workload_role import EC2_INSTANCE_PROFILE_REASON, WorkloadRole, WorkloadRoleProps
 
 # AWS-managed service policy for the Batch *service* role (AWS recommends it; it is attached to the
 # service's own role, never to a person or a workload that runs user code).
@@ -94,8 +94,7 @@ class TrainingCompute(PlatformConstruct):
             props=WorkloadRoleProps(
                 role_name=f"{prefix}-training-instance", grant_name="TrainingInstance", service="ec2.amazonaws.com",
                 account_id=account, description="ECS agent on Batch GPU training instances",
-                source_conditions_opt_out_reason="EC2 sends no aws:SourceAccount or aws:SourceArn when an "
-                "instance profile assumes its role; scoped by the instance profile and launch template instead",
+                source_conditions_opt_out_reason=EC2_INSTANCE_PROFILE_REASON,
             ),
         )
         self.instance_role.add_to_policy(Statement(sid="EcsAgent", effect="Allow", actions=actions.ECS_AGENT,

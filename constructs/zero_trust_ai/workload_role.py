@@ -40,6 +40,13 @@ class WorkloadRoleProps(BaseModel):
     description: str = Field(min_length=8)
 
 
+# The documented reason for the one trust-scope exception (EC2 instance profiles).
+EC2_INSTANCE_PROFILE_REASON = (
+    "EC2 sends no aws:SourceAccount or aws:SourceArn when an instance profile assumes its role; "
+    "scoped by the instance profile and launch template instead"
+)
+
+
 def _tag_value(text: str) -> str:
     """AWS tag values allow letters, digits, spaces and + - = . _ : / @ (max 256)."""
     return re.sub(r"[^\w +\-=.:/@]", "", text)[:256]
