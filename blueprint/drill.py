@@ -18,8 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from blueprint.policy_eval import Decision, Request, evaluate
@@ -95,6 +93,18 @@ class DeployedPolicies:
             boundary=self.boundary(suffix),
         )
 
+    def decide_assume(self, suffix: str, context: dict[str, Any]) -> Decision:
+        """Evaluate the deployed trust policy for the first configured principal assuming the role."""
+        role = self.role(suffix)
+        trust = role["AssumeRolePolicyDocument"]
+        trust = json.loads(trust) if isinstance(trust, str) else trust
+        principal = next(iter(_principals(trust)), "")
+        return evaluate(
+            Request(principal, "sts:AssumeRole", role["Arn"], context),
+            identity_policies=[],
+            resource_policies=[_with_resource(trust, role["Arn"])],
+        )
+
     def session(self, suffix: str) -> Any:
         """Assume the deployed role through STS (as a person would: MFA and a source identity)."""
         credentials = self.sts.assume_role(
@@ -136,12 +146,7 @@ def run(
         deployed.decide("model-trainer", "s3:GetObject", "validation", "validation/holdout.parquet", TLS),
     )
     engineer = sessions["data-engineer"]
-    engineer_s3 = boto3.session.Session(
-        aws_access_key_id=engineer["AccessKeyId"],
-        aws_secret_access_key=engineer["SecretAccessKey"],
-        aws_session_token=engineer["SessionToken"],
-        region_name=region,
-    ).client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    engineer_s3 = clients(endpoint, region, credentials=engineer)("s3")
     try:
         engineer_s3.put_object(Bucket=deployed.bucket("raw"), Key="raw/plain-http.csv", Body=b"a,b\n")
         enforced = Decision(True, "the emulator accepted a plain-HTTP upload")
@@ -168,31 +173,15 @@ def run(
         ),
     )
     for persona in ("model-trainer", "break-glass", "security-auditor"):
-        role = deployed.role(persona)
-        trust = role["AssumeRolePolicyDocument"]
-        trust = json.loads(trust) if isinstance(trust, str) else trust
-        principal = next(iter(_principals(trust)), "")
-        no_mfa = evaluate(
-            Request(principal, "sts:AssumeRole", role["Arn"], {"sts:SourceIdentity": "someone"}),
-            identity_policies=[],
-            resource_policies=[_with_resource(trust, role["Arn"])],
+        record(
+            f"assume {persona} without MFA", "DENY", deployed.decide_assume(persona, {"sts:SourceIdentity": "someone"})
         )
-        record(f"assume {persona} without MFA", "DENY", no_mfa)
-        stale_mfa = evaluate(
-            Request(
-                principal,
-                "sts:AssumeRole",
-                role["Arn"],
-                {
-                    "aws:MultiFactorAuthPresent": "true",
-                    "aws:MultiFactorAuthAge": "86400",
-                    "sts:SourceIdentity": "someone",
-                },
-            ),
-            identity_policies=[],
-            resource_policies=[_with_resource(trust, role["Arn"])],
-        )
-        record(f"assume {persona} with a day-old MFA", "DENY", stale_mfa)
+        stale_mfa = {
+            "aws:MultiFactorAuthPresent": "true",
+            "aws:MultiFactorAuthAge": "86400",
+            "sts:SourceIdentity": "someone",
+        }
+        record(f"assume {persona} with a day-old MFA", "DENY", deployed.decide_assume(persona, stale_mfa))
     record(
         "data engineer writes the model registry",
         "DENY",
@@ -240,22 +229,11 @@ def run(
         "ALLOW",
         deployed.decide("data-engineer", "s3:PutObject", "raw", "raw/2026/11/25/events.json", TLS),
     )
-    role = deployed.role("model-trainer")
-    trust = role["AssumeRolePolicyDocument"]
-    trust = json.loads(trust) if isinstance(trust, str) else trust
+    fresh_mfa = {"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "60", "sts:SourceIdentity": "alice"}
     record(
         "assume model-trainer with fresh MFA and a source identity",
         "ALLOW",
-        evaluate(
-            Request(
-                next(iter(_principals(trust))),
-                "sts:AssumeRole",
-                role["Arn"],
-                {"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "60", "sts:SourceIdentity": "alice"},
-            ),
-            identity_policies=[],
-            resource_policies=[_with_resource(trust, role["Arn"])],
-        ),
+        deployed.decide_assume("model-trainer", fresh_mfa),
     )
     return verdicts
 

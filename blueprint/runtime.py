@@ -37,11 +37,11 @@ def prepare(environ: MutableMapping[str, str] | None = None) -> dict[str, object
         env["JSII_NODE"] = str(node)
     naive = env.get(NAIVE_SWITCH, "") in ("1", "true", "yes")
     lazy = False
-    if not naive and "NODE_OPTIONS" not in env:
-        # A 1 MB young generation makes V8 collect the provider's short-lived objects early: ~130 MB
-        # less peak memory in the jsii kernel at the same speed (measured by blueprint.benchmark).
-        env["NODE_OPTIONS"] = "--max-semi-space-size=1"
     if not naive:
+        if "NODE_OPTIONS" not in env:
+            # A 1 MB young generation makes V8 collect the provider's short-lived objects early: ~130 MB
+            # less peak memory in the jsii kernel at the same speed (measured by blueprint.benchmark).
+            env["NODE_OPTIONS"] = "--max-semi-space-size=1"
         from blueprint import fast_import
 
         lazy = fast_import.install()

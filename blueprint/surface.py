@@ -433,9 +433,11 @@ def render_markdown(surface: SurfaceMap) -> str:
 # -- svg ----------------------------------------------------------------------------------------------
 def render_svg(surface: SurfaceMap) -> str:
     width_per_column, box_w, box_h, gap, top = 250, 210, 34, 10, 60
-    positions: dict[str, tuple[int, int]] = {}
-    columns = {c: sorted((n for n in surface.nodes.values() if n.column == c), key=lambda n: n.id) for c in COLUMNS}
-    height = top + max(len(v) for v in columns.values()) * (box_h + gap) + 40
+    cells, _, rows = _layout(surface)
+    positions = {
+        node_id: (10 + column * width_per_column, top + row * (box_h + gap)) for node_id, (column, row) in cells.items()
+    }
+    height = top + rows * (box_h + gap) + 40
     width = width_per_column * len(COLUMNS) + 20
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
@@ -450,11 +452,12 @@ def render_svg(surface: SurfaceMap) -> str:
         f"{len(surface.exposures)} exposed to the internet)</text>",
     ]
     for index, column in enumerate(COLUMNS):
-        x = 10 + index * width_per_column
-        out.append(f'<text x="{x}" y="48" font-weight="bold">{escape(COLUMN_TITLES[column])}</text>')
-        for row, node in enumerate(columns[column]):
-            y = top + row * (box_h + gap)
-            positions[node.id] = (x, y)
+        out.append(
+            f'<text x="{10 + index * width_per_column}" y="48" font-weight="bold">'
+            f"{escape(COLUMN_TITLES[column])}</text>"
+        )
+        for node in sorted((n for n in surface.nodes.values() if n.column == column), key=lambda n: n.id):
+            x, y = positions[node.id]
             fill = "#fdecea" if node.column == "external" else "#eef4fb"
             out.append(
                 f'<g><title>{escape(node.detail)}</title><rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" '

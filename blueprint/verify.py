@@ -7,7 +7,7 @@ Each check reads the live resources through the AWS API (boto3 pointed at the em
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +22,15 @@ class CheckResult:
     detail: str
 
 
-def clients(endpoint: str, region: str) -> Callable[[str], Any]:
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    region_name=region)
+def clients(endpoint: str, region: str, credentials: Mapping[str, str] | None = None) -> Callable[[str], Any]:
+    """Clients for the emulator: the dummy profile, or the STS session ``credentials`` of an assumed role."""
+    if credentials is None:
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                        region_name=region)
+    else:
+        session = boto3.session.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                        aws_secret_access_key=credentials["SecretAccessKey"],
+                                        aws_session_token=credentials["SessionToken"], region_name=region)
     config = Config(retries={"max_attempts": 2}, s3={"addressing_style": "path"})
 
     def client(service: str) -> Any:

@@ -7,6 +7,7 @@ without one jsii round trip per construct, which keeps synthesis fast.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from constructs import Construct
 _ROOT = Path(__file__).resolve().parents[2]
 
 
+@functools.cache
 def source_of(cls: type) -> str:
     """The defining file of ``cls`` relative to the project root (``<module>`` for library code)."""
     module = sys.modules.get(cls.__module__)
