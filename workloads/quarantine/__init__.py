@@ -1,0 +1,1 @@
+"""The automated-quarantine Lambda function (packaged as a single file, handler.py)."""
