@@ -15,11 +15,14 @@ def build_app(environments: Sequence[LoadedEnvironment], outdir: Path) -> object
     """Create (but do not synthesize) the app. Import cdktf only here, after ``runtime.prepare``."""
     from cdktf import App
 
+    from blueprint.packaging import quarantine_package
     from stacks.platform_stack import PlatformStack
 
+    package = quarantine_package()
     app = App(outdir=str(outdir), skip_validation=False)
     stacks = [
-        PlatformStack(app, environment.name, config=environment.config, project_root_rel=PROJECT_ROOT_FROM_STACK_DIR)
+        PlatformStack(app, environment.name, config=environment.config, project_root_rel=PROJECT_ROOT_FROM_STACK_DIR,
+                      quarantine_package=package)
         for environment in environments
     ]
     app.platform_stacks = stacks  # type: ignore[attr-defined]  # read by blueprint.synth

@@ -60,7 +60,7 @@ def cmd_gate(environments: Sequence[str] | None) -> dict[str, Any]:
 
 
 def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
-    from blueprint import emulator, terraform
+    from blueprint import emulator, pki, terraform
     from blueprint.emulator_gaps import GAPS
     from blueprint.verify import verify_environment
 
@@ -71,6 +71,7 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
     if not (stack_dir / "cdk.tf.json").exists():
         raise FileNotFoundError("cdktf.out/stacks/local is missing: synthesize first")
     already_running = emulator.healthy(endpoint)
+    pki.prepare_imported_certificate(local.config)
     em = emulator.start(endpoint)
     _say(f"emulator {'reused' if already_running else 'started'} at {em.endpoint} (moto server)")
     try:
@@ -232,12 +233,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _emulator(action: str) -> int:
-    from blueprint import emulator
+    from blueprint import emulator, pki
 
     (local,) = load_all(PROJECT_ROOT / "environments", only=["local"], display_root=PROJECT_ROOT)
     assert local.config.emulator is not None
     endpoint = local.config.emulator.endpoint
     if action == "start":
+        pki.prepare_imported_certificate(local.config)
         em = emulator.start(endpoint)
         _say(f"emulator running at {em.endpoint} (pid {em.pid}); deploy with: npx cdktf deploy local --auto-approve")
         return 0

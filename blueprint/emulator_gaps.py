@@ -42,3 +42,49 @@ GAPS: tuple[EmulatorGap, ...] = (
         handling="all environments use rotation with the AWS default period (365 days)",
     ),
 )
+
+# -- capability switches: controls the `local` stack deploys differently (visible in its synthesized
+# output as the `emulator_capability_gaps` output, and in every deploy summary) ------------------------
+MUTUAL_TLS_TRUST_STORE = EmulatorGap(
+    control="Serving listener mutual TLS (ELB trust store, mode verify)",
+    gap="moto does not implement CreateTrustStore and ignores a listener's MutualAuthentication",
+    handling="`local` creates the private trust bucket but neither uploads the client CA bundle (see the S3 "
+    "upload gap) nor creates a trust store: its HTTPS (TLS 1.3) listener does not verify client certificates; "
+    "dev/staging/prod verify them (asserted by tests and CKV_ZTAI_002)",
+)
+LAMBDA_CODE_SIGNING = EmulatorGap(
+    control="Code signing of the quarantine function (Signer signing job + Lambda code-signing config)",
+    gap="moto implements neither StartSigningJob nor CreateCodeSigningConfig",
+    handling="`local` creates the signing profile and deploys the unsigned package directly (not through the "
+    "artifact bucket: see the S3 upload gap); dev/staging/prod deploy only the signed object, enforced by a "
+    "code-signing config",
+)
+SECURITY_HUB_STANDARDS = EmulatorGap(
+    control="Security Hub with the AWS Foundational Security Best Practices standard",
+    gap="moto answers UpdateSecurityHubConfiguration (which the provider calls when it enables the hub) with "
+    "HTTP 500 and does not implement BatchEnableStandards",
+    handling="`local` does not enable Security Hub; dev/staging/prod enable it and subscribe the standard",
+)
+S3_CONDITIONAL_DENIES = EmulatorGap(
+    control="Uploads into buckets whose policy has conditional Deny statements",
+    gap="moto evaluates a condition whose key the request does not carry (aws:SecureTransport, s3:TlsVersion, "
+    "...) as matching, so every conditional Deny applies and every object upload is refused (403), "
+    "whatever the transport",
+    handling="`local` uploads nothing through terraform into such buckets; the drill's real plain-HTTP upload "
+    "therefore proves that the policy is attached and enforced, and the TLS condition itself is decided by "
+    "policy evaluation",
+)
+LAMBDA_DEAD_LETTER_CONFIG = EmulatorGap(
+    control="Drift detection of the quarantine function's dead-letter queue setting",
+    gap="moto accepts DeadLetterConfig on CreateFunction but never returns it, so every plan shows a change",
+    handling="`local` ignores changes to dead_letter_config of the quarantine function (the DLQ is still set at "
+    "creation); the cloud environments show all drift",
+)
+LAMBDA_INVOCATION = EmulatorGap(
+    control="Quarantine function execution",
+    gap="moto stores Lambda functions but cannot run them without Docker",
+    handling="the handler is tested in-process against moto (tests/test_quarantine_handler.py) and the drill "
+    "runs it in-process against the deployed `local` emulator",
+)
+CAPABILITY_SWITCHES: tuple[EmulatorGap, ...] = (MUTUAL_TLS_TRUST_STORE, LAMBDA_CODE_SIGNING, SECURITY_HUB_STANDARDS)
+GAPS = (*GAPS, *CAPABILITY_SWITCHES, S3_CONDITIONAL_DENIES, LAMBDA_DEAD_LETTER_CONFIG, LAMBDA_INVOCATION)

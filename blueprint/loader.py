@@ -15,6 +15,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from blueprint.config import EnvironmentConfig, FieldProblem, LoadedEnvironment
+from blueprint.pki import ROOT as PROJECT_ROOT
+from blueprint.pki import check_ca_bundle
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
@@ -200,6 +202,15 @@ def load_environment(path: Path, *, display_root: Path | None = None) -> LoadedE
         config = EnvironmentConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(source, data, exc)) from None
+    bundle_problem = check_ca_bundle(PROJECT_ROOT / config.serving.client_ca_bundle_file)
+    if bundle_problem:
+        raise ConfigError(
+            [
+                f"{source}: serving.client_ca_bundle_file = {config.serving.client_ca_bundle_file!r}: the client CA "
+                f"bundle {bundle_problem}. Fix: point it at a PEM file of your client CA certificate(s), relative "
+                "to the project root (`python -m blueprint.pki example-ca <env>` writes an example)."
+            ]
+        )
     if name == "local" and config.emulator is None:
         raise ConfigError(
             [

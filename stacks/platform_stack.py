@@ -10,10 +10,15 @@ from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
-from blueprint.config import EnvironmentConfig, LocalBackendConfig
+from blueprint import emulator_gaps
+from blueprint.config import EnvironmentConfig, ImportedCertificateConfig, LocalBackendConfig
+from blueprint.packaging import FunctionPackage
 from zero_trust_ai import actions
+from zero_trust_ai.alert_topic import AlertTopic, AlertTopicProps
+from zero_trust_ai.audit_trail import AuditTrail, AuditTrailProps
 from zero_trust_ai.base import source_of
 from zero_trust_ai.data_lake import DataLake, DataLakeProps
+from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
 from zero_trust_ai.persona_role import PersonaRole
 from zero_trust_ai.platform_identities import PlatformIdentities, PlatformIdentitiesProps
@@ -25,6 +30,18 @@ from zero_trust_ai.private_network import (
     PrivateNetwork,
     PrivateNetworkProps,
 )
+from zero_trust_ai.quarantine_function import FunctionCode, QuarantineFunction, QuarantineFunctionProps
+from zero_trust_ai.secure_bucket import SecureBucket, SecureBucketProps
+from zero_trust_ai.security_alarms import SecurityAlarms, SecurityAlarmsProps
+from zero_trust_ai.serving_alarms import ServingAlarms, ServingAlarmsProps
+from zero_trust_ai.serving_load_balancer import (
+    ImportedCertificate,
+    PrivateCaCertificate,
+    ServingLoadBalancer,
+    ServingLoadBalancerProps,
+)
+from zero_trust_ai.threat_detection import ThreatDetection, ThreatDetectionProps
+from zero_trust_ai.token_issuer import TokenIssuer, TokenIssuerProps
 from zero_trust_ai.training_compute import TrainingCompute, TrainingComputeProps
 from zero_trust_ai.workload_role import EC2_INSTANCE_PROFILE_REASON, WorkloadRole, WorkloadRoleProps
 
@@ -44,7 +61,8 @@ LAUNCH_TEMPLATE_TAG_GAP = (
 class PlatformStack(TerraformStack):
     """One environment of the platform. ``name`` is the environment file's stem and the stack id."""
 
-    def __init__(self, scope: Construct, name: str, *, config: EnvironmentConfig, project_root_rel: str) -> None:
+    def __init__(self, scope: Construct, name: str, *, config: EnvironmentConfig, project_root_rel: str,
+                 quarantine_package: FunctionPackage) -> None:
         super().__init__(scope, name)
         # Python-side construct index (see zero_trust_ai.base.PlatformConstruct)
         self.construct_path = name
@@ -96,7 +114,7 @@ class PlatformStack(TerraformStack):
                     account_id=config.account_id,
                     allowed_bucket_patterns=[f"{prefix}-*"],
                     interface_endpoints=DEFAULT_INTERFACE_ENDPOINTS
-                    + (BATCH_INTERFACE_ENDPOINTS if network_id == "training_network" else ()),
+                    + (BATCH_INTERFACE_ENDPOINTS if network_id == "training_network" else ("ssm",)),
                     log_retention_days=config.logging.retention_days,
                 ),
                 flow_log_archive=log_archive.archive,
@@ -157,6 +175,14 @@ class PlatformStack(TerraformStack):
         self.inference_role = inference
 
         self._compose_personas(prefix, keys, data_lake, log_archive, training_job, networks["training_network"])
+        # Emulator capability switches: what `local` deploys differently, by name (blueprint/emulator_gaps.py).
+        self.capability_gaps = emulator_gaps.CAPABILITY_SWITCHES if config.is_emulated else ()
+        gap_reason = {gap.control: f"emulator gap: {gap.gap}" for gap in self.capability_gaps}
+        alert_topic = self._compose_monitoring(prefix, keys, data_lake, log_archive, gap_reason, quarantine_package)
+        self._compose_serving(prefix, project_root_rel, keys, networks["serving_network"], log_archive, inference,
+                              alert_topic, gap_reason)
+        TerraformOutput(self, "emulator_capability_gaps", value=[gap.control for gap in self.capability_gaps],
+                        description="Controls this environment deploys differently because of emulator gaps")
 
         TerraformOutput(self, "training_vpc_id", value=networks["training_network"].vpc_id)
         TerraformOutput(self, "serving_vpc_id", value=networks["serving_network"].vpc_id)
@@ -227,6 +253,105 @@ class PlatformStack(TerraformStack):
             f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{prefix}-*",
             f"arn:aws:scheduler:{region}:{account}:schedule/*/{prefix}-*",
         ])
+
+    def _compose_monitoring(self, prefix: str, keys: PlatformKeys, data_lake: DataLake, log_archive: LogArchive,
+                            gap_reason: dict[str, str], quarantine_package: FunctionPackage) -> AlertTopic:
+        """Seed step 6: trail, detections, threat detection, alert topic and automated quarantine."""
+        config = self.config
+        region, account = config.region, config.account_id
+        alert_topic = AlertTopic(self, "alert_topic", props=AlertTopicProps(
+            topic_name=f"{prefix}-alerts", account_id=account, region=region,
+            email_addresses=config.alerts.email_addresses, sqs_queue_arns=config.alerts.sns_topic_subscribers),
+            key=keys.logs)
+        data_buckets = list(data_lake.buckets.values())
+        trail = AuditTrail(self, "audit_trail", props=AuditTrailProps(
+            trail_name=f"{prefix}-trail", account_id=account, region=region,
+            log_retention_days=config.logging.retention_days),
+            archive=log_archive.archive, logs_key=keys.logs, data_buckets=data_buckets)
+        alarms = SecurityAlarms(self, "security_alarms", props=SecurityAlarmsProps(name_prefix=prefix),
+                                log_group_name=trail.log_group.name, alert_topic=alert_topic,
+                                data_buckets=data_buckets, break_glass_role_arn=self.identities.break_glass.role_arn)
+        ThreatDetection(self, "threat_detection", props=ThreatDetectionProps(
+            region=region,
+            security_hub_opt_out_reason=gap_reason.get(emulator_gaps.SECURITY_HUB_STANDARDS.control)))
+        artifacts = SecureBucket(self, "artifacts", props=SecureBucketProps(
+            bucket_name=f"{prefix}-artifacts-{account}", owner_account_id=account, encryption_key=keys.logs,
+            access_log_bucket=log_archive.access_logs, force_destroy=config.is_emulated,
+            eventbridge_notifications=not config.is_emulated))
+        QuarantineFunction(
+            self, "quarantine",
+            props=QuarantineFunctionProps(
+                name_prefix=prefix, account_id=account, region=region,
+                window_minutes=config.quarantine.window_minutes,
+                guardduty_min_severity=config.quarantine.guardduty_min_severity,
+                log_retention_days=config.logging.retention_days,
+                code_signing_opt_out_reason=gap_reason.get(emulator_gaps.LAMBDA_CODE_SIGNING.control),
+                ignore_dead_letter_config_drift_reason=emulator_gaps.LAMBDA_DEAD_LETTER_CONFIG.gap
+                if config.is_emulated else None),
+            code=FunctionCode(path=quarantine_package.path, sha256_hex=quarantine_package.sha256_hex),
+            key=keys.logs, artifacts=artifacts, alert_topic=alert_topic, trail_log_group_name=trail.log_group.name,
+            alarm_names=list(alarms.quarantine_filters),
+            protected_role_arns=[self.identities.break_glass.role_arn, self.identities.security_auditor.role_arn],
+        )
+        TerraformOutput(self, "alert_topic_arn", value=alert_topic.topic_arn)
+        TerraformOutput(self, "trail_log_group", value=trail.log_group.name)
+        return alert_topic
+
+    def _compose_serving(self, prefix: str, project_root_rel: str, keys: PlatformKeys, network: PrivateNetwork,
+                         log_archive: LogArchive, inference: WorkloadRole, alert_topic: AlertTopic,
+                         gap_reason: dict[str, str]) -> None:
+        """Seed step 5: private, mutually authenticated, token-checked, rate-limited, watched serving."""
+        config = self.config
+        serving = config.serving
+        region, account = config.region, config.account_id
+        issuer = TokenIssuer(self, "token_issuer", props=TokenIssuerProps(
+            name_prefix=prefix, account_id=account, region=region, token_ttl_minutes=serving.token_ttl_minutes,
+            callers=serving.callers, deletion_protection=not config.is_emulated), key=keys.models)
+        issuer.grant_read_settings(inference)
+        trust_bucket = SecureBucket(self, "serving_trust", props=SecureBucketProps(
+            bucket_name=f"{prefix}-serving-trust-{account}", owner_account_id=account, encryption_key=keys.models,
+            access_log_bucket=log_archive.access_logs, force_destroy=config.is_emulated,
+            eventbridge_notifications=not config.is_emulated))
+
+        def from_root(path: str) -> str:
+            return f"{project_root_rel}/{path}"
+
+        certificate: ImportedCertificate | PrivateCaCertificate
+        if isinstance(serving.certificate, ImportedCertificateConfig):
+            certificate = ImportedCertificate(certificate_file=from_root(serving.certificate.certificate_file),
+                                              private_key_file=from_root(serving.certificate.private_key_file))
+        else:
+            certificate = PrivateCaCertificate(
+                certificate_authority_arn=serving.certificate.certificate_authority_arn,
+                domain_name=serving.certificate.domain_name)
+        load_balancer = ServingLoadBalancer(
+            self, "serving_load_balancer",
+            props=ServingLoadBalancerProps(
+                name_prefix=prefix, account_id=account, region=region,
+                client_cidrs=[config.network.serving_vpc_cidr], target_port=serving.inference.target_port,
+                certificate=certificate, client_ca_bundle_file=from_root(serving.client_ca_bundle_file),
+                client_revocation_list_file=from_root(serving.client_revocation_list_file)
+                if serving.client_revocation_list_file else None,
+                rate_limit_per_5_minutes=serving.inference_rate_limit,
+                log_retention_days=config.logging.retention_days,
+                deletion_protection=not config.is_emulated,
+                mutual_tls_opt_out_reason=gap_reason.get(emulator_gaps.MUTUAL_TLS_TRUST_STORE.control)),
+            network=network, log_archive=log_archive, trust_bucket=trust_bucket, key=keys.models,
+            logs_key=keys.logs,
+        )
+        InferenceFleet(self, "inference_fleet", props=InferenceFleetProps(
+            name_prefix=prefix, instance_type=serving.inference.instance_type, image_id=serving.inference.image_id,
+            min_size=serving.inference.min_size, max_size=serving.inference.max_size,
+            target_port=serving.inference.target_port, token_settings_path=issuer.parameter_path,
+            ignore_tag_specification_drift_reason=LAUNCH_TEMPLATE_TAG_GAP if config.is_emulated else None),
+            network=network, load_balancer=load_balancer, role=inference, volume_key=keys.models)
+        ServingAlarms(self, "serving_alarms", props=ServingAlarmsProps(
+            name_prefix=prefix, band_width=serving.anomaly_band_width,
+            static_max_requests=float(serving.inference_rate_limit * 10)),
+            load_balancer=load_balancer, alert_topic=alert_topic)
+        TerraformOutput(self, "serving_load_balancer_arn", value=load_balancer.load_balancer.arn)
+        TerraformOutput(self, "token_issuer_url", value=issuer.issuer)
+        TerraformOutput(self, "token_settings_path", value=issuer.parameter_path)
 
     @staticmethod
     def _require_isolated_training_jobs(trainer: PersonaRole, network: PrivateNetwork, key: PlatformKey) -> None:

@@ -104,3 +104,12 @@ ENDPOINT_ACTIONS.update({
     "ecs-agent": ("ecs:Poll", "ecs:DiscoverPollEndpoint"),
     "ecs-telemetry": ("ecs:StartTelemetrySession",),
 })
+
+# -- automated quarantine -------------------------------------------------------------------------------
+QUARANTINE_IAM = ("iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+                  "iam:ListRoleTags", "iam:TagRole", "iam:UntagRole")
+QUARANTINE_SCHEDULER = ("scheduler:CreateSchedule", "scheduler:DeleteSchedule")
+XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+# -- serving ----------------------------------------------------------------------------------------------
+SSM_READ_PARAMETERS = ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath")

@@ -9,7 +9,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
+from zero_trust_ai.policy import Statement
 from zero_trust_ai.secure_bucket import LifecycleRule, ObjectLock, SecureBucket, SecureBucketProps
+
+# Regions launched before August 2022 deliver ALB access logs from a regional ELB account; newer regions
+# use the log-delivery service principal (AWS "Enable access logs for your Application Load Balancer").
+ELB_LOG_DELIVERY_ACCOUNTS = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062", "eu-south-1": "635631232127", "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887", "ap-northeast-3": "383597477331", "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266", "ap-south-1": "718504428378", "sa-east-1": "507241528517",
+}
 
 
 class LogArchiveProps(BaseModel):
@@ -41,6 +53,7 @@ class LogArchive(PlatformConstruct):
 
     def __init__(self, scope: Construct, id: str, *, props: LogArchiveProps, logs_key: PlatformKey) -> None:
         super().__init__(scope, id)
+        self.props = props
         lock = ObjectLock(mode=props.object_lock_mode, days=props.object_lock_days)  # type: ignore[arg-type]
         lifecycle = (
             LifecycleRule(id="to-glacier-ir", transition_to_glacier_ir_days=props.transition_to_glacier_ir_days,
@@ -91,3 +104,21 @@ class LogArchive(PlatformConstruct):
             conditions={"StringEquals": {"aws:SourceAccount": account},
                         "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{props.region}:{account}:*"}},
         )
+
+    def accept_load_balancer_logs(self, *, prefix: str) -> None:
+        """Let Elastic Load Balancing deliver access logs of this account under ``<prefix>/AWSLogs/<account>/``
+        of the (SSE-S3) access-log bucket -- the only encryption ALB log delivery supports."""
+        account, region = self.props.account_id, self.props.region
+        resource = self.access_logs.arn_for_objects(f"{prefix}/AWSLogs/{account}/")
+        label = "".join(ch for ch in prefix.title() if ch.isalnum())
+        legacy_account = ELB_LOG_DELIVERY_ACCOUNTS.get(region)
+        if legacy_account:
+            self.access_logs.add_to_resource_policy(Statement(
+                sid=f"LoadBalancerLogs{label}", effect="Allow",
+                principals={"AWS": f"arn:aws:iam::{legacy_account}:root"}, actions=["s3:PutObject"],
+                resources=[resource]))
+        else:
+            self.access_logs.allow_service_delivery(
+                sid=f"LoadBalancerLogs{label}", service="logdelivery.elasticloadbalancing.amazonaws.com",
+                prefix=f"{prefix}/AWSLogs/{account}/", source_account=account,
+                source_arn=f"arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/*")

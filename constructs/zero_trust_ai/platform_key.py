@@ -75,6 +75,8 @@ class PlatformKey(PlatformConstruct):
         if via_service:
             conditions["StringEquals"] = {"kms:ViaService": via_service}
         sid = f"{grantee.grant_name}{what}{self.node.id.replace('_', '').replace('-', '').title()}"
+        if via_service:  # a service-scoped grant sits beside an unscoped one of the same grantee
+            sid += "Via" + via_service.split(".")[0].title()
         # Identity side: the role may use this key (and only this key).
         grantee.add_to_policy(
             Statement(sid=sid, effect="Allow", actions=key_actions, resources=[self.key_arn], conditions=conditions)

@@ -1,0 +1,51 @@
+"""Deterministic deployment packages for the platform's Lambda functions.
+
+The zip is byte-identical for identical sources (fixed timestamps and permissions, sorted entries), so
+the synthesized plan, its snapshot and the code-signing job only change when the code does.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD_DIR = ROOT / ".build" / "functions"
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class FunctionPackage:
+    """A built zip: where it is and its SHA-256 (hex, and base64 as Lambda reports it)."""
+
+    name: str
+    path: Path
+    sha256_hex: str
+
+    @property
+    def sha256_base64(self) -> str:
+        return base64.b64encode(bytes.fromhex(self.sha256_hex)).decode()
+
+
+def build_zip(name: str, files: dict[str, Path], out_dir: Path = BUILD_DIR) -> FunctionPackage:
+    """Zip ``files`` (archive name -> source file) reproducibly into ``out_dir/<name>-<sha>.zip``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / f".{name}.zip.tmp"
+    with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for arcname in sorted(files):
+            info = zipfile.ZipInfo(arcname, date_time=_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[arcname].read_bytes())
+    digest = hashlib.sha256(staging.read_bytes()).hexdigest()
+    final = out_dir / f"{name}-{digest[:16]}.zip"
+    staging.replace(final)
+    return FunctionPackage(name=name, path=final, sha256_hex=digest)
+
+
+def quarantine_package(out_dir: Path = BUILD_DIR) -> FunctionPackage:
+    """The quarantine function: one file, ``handler.py`` (handler ``handler.handle``)."""
+    return build_zip("quarantine", {"handler.py": ROOT / "workloads" / "quarantine" / "handler.py"}, out_dir)

@@ -1,0 +1,123 @@
+"""Certificates for the serving tier's TLS and mutual TLS.
+
+* ``check_ca_bundle`` validates the client CA bundle an environment names (at the config edge, so a
+  wrong file fails before synthesis with the file, field, value and fix).
+* ``ensure_local_server_certificate`` creates the throwaway listener certificate that the `local`
+  environment imports into the emulator's ACM (cloud environments use an ACM private CA instead). It is
+  written under ``.emulator/pki`` (git-ignored) and reused while valid; private keys are never committed.
+* ``python -m blueprint.pki example-ca <env>`` writes an example client CA certificate (public part
+  only) to ``environments/pki/<env>-client-ca.pem``; replace it with your organisation's client CA.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+ROOT = Path(__file__).resolve().parents[1]
+_PEM_CERT = b"-----BEGIN CERTIFICATE-----"
+
+
+def check_ca_bundle(path: Path) -> str | None:
+    """None when ``path`` is a PEM bundle of CA certificates, else what is wrong with it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if _PEM_CERT not in data:
+        return "holds no PEM certificate"
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        return f"is not valid PEM ({exc})"
+    for certificate in certificates:
+        try:
+            constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+        except x509.ExtensionNotFound:
+            constraints = None
+        if constraints is None or not constraints.ca:
+            return f"contains {certificate.subject.rfc4514_string()!r}, which is not a CA certificate"
+    return None
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, *, ca: bool, days: int,
+                 dns_name: str | None = None) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "zero-trust-ai-platform"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+    )
+    if dns_name:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name)]), critical=False)
+    return builder.sign(key, hashes.SHA256())
+
+
+def ensure_local_server_certificate(certificate_file: Path, private_key_file: Path, dns_name: str) -> bool:
+    """Create the emulator's self-signed listener certificate unless a valid one exists. True if created."""
+    if certificate_file.exists() and private_key_file.exists():
+        current = x509.load_pem_x509_certificate(certificate_file.read_bytes())
+        if current.not_valid_after_utc > dt.datetime.now(dt.UTC) + dt.timedelta(days=7):
+            return False
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = _certificate(dns_name, key, ca=False, days=90, dns_name=dns_name)
+    certificate_file.parent.mkdir(parents=True, exist_ok=True)
+    private_key_file.touch(mode=0o600, exist_ok=True)
+    private_key_file.write_bytes(_key_pem(key))
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return True
+
+
+def write_example_client_ca(env: str, out: Path) -> None:
+    """An example client CA (public certificate only; the key is discarded)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = _certificate(f"ztai-{env} example client CA", key, ca=True, days=3650)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m blueprint.pki", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    example = sub.add_parser("example-ca", help="write environments/pki/<env>-client-ca.pem")
+    example.add_argument("env")
+    args = parser.parse_args(argv)
+    out = ROOT / "environments" / "pki" / f"{args.env}-client-ca.pem"
+    write_example_client_ca(args.env, out)
+    print(out.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+def prepare_imported_certificate(config: object, root: Path = ROOT) -> bool:
+    """Before deploying an environment whose listener certificate is imported from files (`local`),
+    make sure those files exist. True if a certificate was created."""
+    from blueprint.config import EnvironmentConfig, ImportedCertificateConfig
+
+    assert isinstance(config, EnvironmentConfig)
+    certificate = config.serving.certificate
+    if not isinstance(certificate, ImportedCertificateConfig):
+        return False
+    return ensure_local_server_certificate(root / certificate.certificate_file, root / certificate.private_key_file,
+                                           dns_name=f"serving.{config.tags.get('environment', 'local')}.ztai.internal")

@@ -1,0 +1,121 @@
+"""AuditTrail: a multi-region CloudTrail into the log archive and a CloudWatch Logs group."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from cdktf_cdktf_provider_aws.cloudtrail import (
+    Cloudtrail,
+    CloudtrailAdvancedEventSelector,
+    CloudtrailAdvancedEventSelectorFieldSelector,
+)
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
+
+from zero_trust_ai import actions
+from zero_trust_ai.base import PlatformConstruct
+from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
+from zero_trust_ai.platform_key import PlatformKey
+from zero_trust_ai.policy import Statement
+from zero_trust_ai.secure_bucket import SecureBucket
+from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
+
+
+class AuditTrailProps(BaseModel):
+    """Props of :class:`AuditTrail`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trail_name: str = Field(pattern=r"^[A-Za-z0-9._-]{3,128}$")
+    account_id: str = Field(pattern=r"^\d{12}$")
+    region: str
+    log_retention_days: int = Field(ge=365)
+    start_logging_opt_out_reason: str | None = Field(
+        default=None, min_length=20,
+        description="Why the trail is created but not started (emulator gap only). Default: logging on.",
+    )
+
+
+class AuditTrail(PlatformConstruct):
+    """Management events (read and write) of every region plus S3 data events of ``data_buckets``.
+
+    Log files: SSE-KMS with the logs key, digest files for validation, written to ``archive`` under
+    ``AWSLogs/`` (bucket-policy statements scoped to this trail's ARN). Events also stream to an
+    encrypted CloudWatch Logs group through a delivery role, where metric filters raise alarms.
+    """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-LOG-1',)
+
+    def __init__(self, scope: Construct, id: str, *, props: AuditTrailProps, archive: SecureBucket,
+                 logs_key: PlatformKey, data_buckets: Sequence[SecureBucket]) -> None:
+        super().__init__(scope, id)
+        region, account = props.region, props.account_id
+        self.trail_arn = f"arn:aws:cloudtrail:{region}:{account}:trail/{props.trail_name}"
+        source = {"StringEquals": {"aws:SourceAccount": account}, "ArnEquals": {"aws:SourceArn": self.trail_arn}}
+        archive.add_to_resource_policy(Statement(
+            sid="CloudTrailAclCheck", effect="Allow", principals={"Service": "cloudtrail.amazonaws.com"},
+            actions=["s3:GetBucketAcl"], resources=[archive.bucket_arn], conditions=source))
+        archive.add_to_resource_policy(Statement(
+            sid="CloudTrailWrite", effect="Allow", principals={"Service": "cloudtrail.amazonaws.com"},
+            actions=["s3:PutObject"], resources=[archive.arn_for_objects(f"AWSLogs/{account}/")],
+            conditions={**source, "StringEquals": {"aws:SourceAccount": account,
+                                                   "s3:x-amz-acl": "bucket-owner-full-control"}}))
+        logs_key.grant_service(
+            sid="CloudTrailEncryptLogs", service="cloudtrail.amazonaws.com",
+            key_actions=("kms:GenerateDataKey",),
+            conditions={"StringEquals": {"aws:SourceAccount": account},
+                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                                       f"arn:aws:cloudtrail:*:{account}:trail/{props.trail_name}"},
+                        "ArnEquals": {"aws:SourceArn": self.trail_arn}})
+        logs_key.grant_service(sid="CloudTrailDescribeKey", service="cloudtrail.amazonaws.com",
+                               key_actions=("kms:DescribeKey",), conditions=source)
+
+        self.log_group = EncryptedLogGroup(
+            self, "log_group",
+            props=EncryptedLogGroupProps(name=f"/ztai/cloudtrail/{props.trail_name}", region=region,
+                                         account_id=account, retention_in_days=props.log_retention_days),
+            key=logs_key,
+        )
+        self.delivery_role = WorkloadRole(
+            self, "delivery_role",
+            props=WorkloadRoleProps(
+                role_name=f"{props.trail_name}-to-cloudwatch", grant_name="TrailDelivery",
+                service="cloudtrail.amazonaws.com", account_id=account, source_arn_pattern=self.trail_arn,
+                description="CloudTrail delivers this trail's events to its CloudWatch Logs group",
+            ),
+        )
+        self.delivery_role.add_to_policy(Statement(
+            sid="WriteTrailEvents", effect="Allow", actions=actions.LOGS_WRITE,
+            resources=[f"{self.log_group.arn}:log-stream:*"]))
+
+        selectors = [
+            CloudtrailAdvancedEventSelector(name="Management events (read and write)", field_selector=[
+                CloudtrailAdvancedEventSelectorFieldSelector(field="eventCategory", equal_to=["Management"])]),
+        ]
+        if data_buckets:
+            selectors.append(CloudtrailAdvancedEventSelector(
+                name="S3 data events of the data lake", field_selector=[
+                    CloudtrailAdvancedEventSelectorFieldSelector(field="eventCategory", equal_to=["Data"]),
+                    CloudtrailAdvancedEventSelectorFieldSelector(field="resources.type", equal_to=["AWS::S3::Object"]),
+                    CloudtrailAdvancedEventSelectorFieldSelector(
+                        field="resources.ARN", starts_with=[f"{bucket.bucket_arn}/" for bucket in data_buckets]),
+                ]))
+        self.trail = Cloudtrail(
+            self, "trail",
+            name=props.trail_name,
+            s3_bucket_name=archive.bucket_name,
+            include_global_service_events=True,
+            is_multi_region_trail=True,
+            enable_log_file_validation=True,
+            enable_logging=props.start_logging_opt_out_reason is None,
+            kms_key_id=logs_key.key_arn,
+            cloud_watch_logs_group_arn=f"{self.log_group.arn}:*",
+            cloud_watch_logs_role_arn=self.delivery_role.role_arn,
+            advanced_event_selector=selectors,
+            depends_on=[archive.bucket_policy, logs_key.key],
+        )
+
+    @property
+    def log_group_name(self) -> str:
+        return self.log_group.name

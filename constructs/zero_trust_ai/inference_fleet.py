@@ -1,0 +1,126 @@
+"""InferenceFleet: the model-serving instances behind the serving load balancer."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.autoscaling_group import (
+    AutoscalingGroup,
+    AutoscalingGroupLaunchTemplate,
+    AutoscalingGroupTag,
+)
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.launch_template import (
+    LaunchTemplate,
+    LaunchTemplateBlockDeviceMappings,
+    LaunchTemplateBlockDeviceMappingsEbs,
+    LaunchTemplateMetadataOptions,
+    LaunchTemplateMonitoring,
+    LaunchTemplateNetworkInterfaces,
+    LaunchTemplateTagSpecifications,
+)
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupEgress
+from cdktf_cdktf_provider_aws.security_group_rule import SecurityGroupRule
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
+
+from zero_trust_ai.base import PlatformConstruct
+from zero_trust_ai.platform_key import PlatformKey
+from zero_trust_ai.private_network import PrivateNetwork
+from zero_trust_ai.serving_load_balancer import ServingLoadBalancer
+from zero_trust_ai.workload_role import WorkloadRole
+
+
+class InferenceFleetProps(BaseModel):
+    """Props of :class:`InferenceFleet`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
+    instance_type: str
+    image_id: str
+    min_size: int = Field(ge=0)
+    max_size: int = Field(ge=1)
+    target_port: int = Field(ge=1024, le=65535)
+    token_settings_path: str = Field(description="SSM path of the token validator settings (user data).")
+    root_volume_gb: int = Field(default=200, ge=30, description="Default: 200 GiB for model weights.")
+    ignore_tag_specification_drift_reason: str | None = Field(
+        default=None, min_length=20, description="Emulator gap only (see blueprint/emulator_gaps.py).")
+
+
+class InferenceFleet(PlatformConstruct):
+    """An Auto Scaling group in the serving VPC's private subnets, launched from a template with IMDSv2
+    required (hop limit 1), no public address, a root volume encrypted with ``volume_key`` and the
+    inference role's instance profile. Its security group admits the model-server port from the load
+    balancer's security group only, and the load balancer may reach nothing but that port."""
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-SRV-1',)
+
+    def __init__(self, scope: Construct, id: str, *, props: InferenceFleetProps, network: PrivateNetwork,
+                 load_balancer: ServingLoadBalancer, role: WorkloadRole, volume_key: PlatformKey) -> None:
+        super().__init__(scope, id)
+        prefix = props.name_prefix
+        self.security_group = SecurityGroup(
+            self, "security_group", name=f"{prefix}-inference", vpc_id=network.vpc_id,
+            description="Inference instances: model port from the serving ALB only; HTTPS to endpoints and S3",
+            egress=[
+                SecurityGroupEgress(description="HTTPS to the interface endpoints", protocol="tcp", from_port=443,
+                                    to_port=443, security_groups=[network.endpoint_security_group.id]),
+                SecurityGroupEgress(description="HTTPS to S3 through the gateway endpoint", protocol="tcp",
+                                    from_port=443, to_port=443,
+                                    prefix_list_ids=[network.s3_gateway_endpoint.prefix_list_id]),
+            ],
+            tags={"Name": f"{prefix}-inference"},
+        )
+        # Rule resources (not inline blocks): the two groups reference each other.
+        SecurityGroupRule(
+            self, "from_load_balancer", type="ingress", security_group_id=self.security_group.id, protocol="tcp",
+            from_port=props.target_port, to_port=props.target_port,
+            source_security_group_id=load_balancer.security_group.id,
+            description="Model server port from the serving load balancer only",
+        )
+        SecurityGroupRule(
+            self, "load_balancer_to_targets", type="egress", security_group_id=load_balancer.security_group.id,
+            protocol="tcp", from_port=props.target_port, to_port=props.target_port,
+            source_security_group_id=self.security_group.id,
+            description="Serving ALB to the inference targets only",
+        )
+        self.instance_profile = IamInstanceProfile(self, "instance_profile", name=f"{prefix}-inference",
+                                                   role=role.role.name)
+        user_data = (
+            "#!/bin/bash\n"
+            "# The model server reads its token-validator settings from SSM at start-up\n"
+            "# (workloads/token_validator.py: load_settings).\n"
+            f"echo 'ZTAI_TOKEN_SETTINGS_PATH={props.token_settings_path}' > /etc/ztai-serving.env\n"
+        )
+        self.launch_template = LaunchTemplate(
+            self, "launch_template", name=f"{prefix}-inference",
+            description="Inference: IMDSv2 only, encrypted root volume, no public IP",
+            image_id=props.image_id, instance_type=props.instance_type,
+            iam_instance_profile={"arn": self.instance_profile.arn},
+            metadata_options=LaunchTemplateMetadataOptions(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled"),
+            block_device_mappings=[LaunchTemplateBlockDeviceMappings(
+                device_name="/dev/xvda",
+                ebs=LaunchTemplateBlockDeviceMappingsEbs(encrypted="true", kms_key_id=volume_key.key_arn,
+                                                         volume_size=props.root_volume_gb, volume_type="gp3",
+                                                         delete_on_termination="true"))],
+            network_interfaces=[LaunchTemplateNetworkInterfaces(
+                associate_public_ip_address="false", security_groups=[self.security_group.id],
+                delete_on_termination="true")],
+            monitoring=LaunchTemplateMonitoring(enabled=True),
+            user_data=Fn.base64encode(user_data),
+            tag_specifications=[LaunchTemplateTagSpecifications(
+                resource_type="instance", tags={"Name": f"{prefix}-inference", "ztai:tier": "serving"})],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["tag_specifications"])
+            if props.ignore_tag_specification_drift_reason else None,
+        )
+        self.group = AutoscalingGroup(
+            self, "group", name=f"{prefix}-inference", min_size=props.min_size, max_size=props.max_size,
+            vpc_zone_identifier=network.subnet_ids, target_group_arns=[load_balancer.target_group.arn],
+            health_check_type="ELB", health_check_grace_period=300,
+            launch_template=AutoscalingGroupLaunchTemplate(id=self.launch_template.id, version="$Latest"),
+            tag=[AutoscalingGroupTag(key="ztai:tier", value="serving", propagate_at_launch=True)],
+        )

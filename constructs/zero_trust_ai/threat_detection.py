@@ -1,0 +1,54 @@
+"""ThreatDetection: GuardDuty (with S3 protection) and Security Hub (AWS foundational standard)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from cdktf_cdktf_provider_aws.guardduty_detector import GuarddutyDetector
+from cdktf_cdktf_provider_aws.guardduty_detector_feature import GuarddutyDetectorFeature
+from cdktf_cdktf_provider_aws.securityhub_account import SecurityhubAccount
+from cdktf_cdktf_provider_aws.securityhub_standards_subscription import SecurityhubStandardsSubscription
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
+
+from zero_trust_ai.base import PlatformConstruct
+
+
+class ThreatDetectionProps(BaseModel):
+    """Props of :class:`ThreatDetection`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    region: str
+    finding_publishing_frequency: str = Field(
+        default="FIFTEEN_MINUTES", pattern=r"^(FIFTEEN_MINUTES|ONE_HOUR|SIX_HOURS)$",
+        description="How often updated findings reach EventBridge. Default: every 15 minutes (fastest).",
+    )
+    security_hub_opt_out_reason: str | None = Field(
+        default=None, min_length=20,
+        description="Why Security Hub is not enabled (emulator gap only). Default: enabled, with the standard.",
+    )
+
+
+class ThreatDetection(PlatformConstruct):
+    """GuardDuty with S3 data-event protection and Security Hub with the AWS Foundational Security Best
+    Practices standard. Findings reach EventBridge, where the quarantine rule picks them up."""
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-LOG-1',)
+
+    def __init__(self, scope: Construct, id: str, *, props: ThreatDetectionProps) -> None:
+        super().__init__(scope, id)
+        self.detector = GuarddutyDetector(self, "detector", enable=True,
+                                          finding_publishing_frequency=props.finding_publishing_frequency)
+        self.s3_protection = GuarddutyDetectorFeature(self, "s3_protection", detector_id=self.detector.id,
+                                                      name="S3_DATA_EVENTS", status="ENABLED")
+        self.standard_arn = (f"arn:aws:securityhub:{props.region}::standards/"
+                             "aws-foundational-security-best-practices/v/1.0.0")
+        self.security_hub: SecurityhubAccount | None = None
+        if props.security_hub_opt_out_reason is not None:
+            return
+        self.security_hub = SecurityhubAccount(self, "security_hub", enable_default_standards=False,
+                                               control_finding_generator="SECURITY_CONTROL",
+                                               auto_enable_controls=True)
+        SecurityhubStandardsSubscription(self, "foundational_standard", standards_arn=self.standard_arn,
+                                         depends_on=[self.security_hub])

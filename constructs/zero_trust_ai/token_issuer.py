@@ -1,0 +1,132 @@
+"""TokenIssuer: the short-lived-token issuer of the serving tier (Amazon Cognito, client credentials)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.cognito_resource_server import CognitoResourceServer, CognitoResourceServerScope
+from cdktf_cdktf_provider_aws.cognito_user_pool import (
+    CognitoUserPool,
+    CognitoUserPoolAdminCreateUserConfig,
+    CognitoUserPoolPasswordPolicy,
+)
+from cdktf_cdktf_provider_aws.cognito_user_pool_client import (
+    CognitoUserPoolClient,
+    CognitoUserPoolClientTokenValidityUnits,
+)
+from cdktf_cdktf_provider_aws.cognito_user_pool_domain import CognitoUserPoolDomain
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
+
+from zero_trust_ai import actions
+from zero_trust_ai.base import PlatformConstruct
+from zero_trust_ai.platform_key import PlatformKey
+from zero_trust_ai.policy import Grantee, Statement
+
+OPERATIONS: Mapping[str, str] = {
+    "invoke": "Call the model endpoints",
+    "update-routing": "Change which model version receives traffic",
+}
+MAX_TOKEN_TTL_MINUTES = 15
+
+
+class TokenIssuerProps(BaseModel):
+    """Props of :class:`TokenIssuer`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
+    account_id: str = Field(pattern=r"^\d{12}$")
+    region: str
+    token_ttl_minutes: int = Field(ge=5, le=MAX_TOKEN_TTL_MINUTES, description="Access-token lifetime.")
+    callers: Mapping[str, Sequence[str]] = Field(
+        min_length=1, description="Calling role name -> operations it may perform (its scopes)."
+    )
+    deletion_protection: bool = Field(default=True, description="Default: the pool cannot be deleted by accident.")
+
+
+class TokenIssuer(PlatformConstruct):
+    """A Cognito user pool used only as an OAuth 2.0 token issuer: no users, no sign-up; a resource
+    server ``<prefix>-serving`` with one scope per operation; one client-credentials app client per
+    calling role, each allowed only its own operations, with access tokens valid at most 15 minutes.
+
+    The validator's settings (issuer, JWKS URL, allowed client ids, scope per operation, maximum token
+    lifetime) are published as SecureString SSM parameters under ``/<prefix>/serving/token/`` for the
+    serving targets (``grant_read_settings``); see ``workloads/token_validator.py``.
+    """
+
+    implements: ClassVar[tuple[str, ...]] = ('ZT-SRV-1',)
+
+    def __init__(self, scope: Construct, id: str, *, props: TokenIssuerProps, key: PlatformKey) -> None:
+        super().__init__(scope, id)
+        unknown = sorted({op for ops in props.callers.values() for op in ops} - set(OPERATIONS))
+        if unknown:
+            raise ValueError(f"unknown serving operation(s) {unknown}; known: {sorted(OPERATIONS)}")
+        self.props = props
+        self.key = key
+        prefix = props.name_prefix
+        self.pool = CognitoUserPool(
+            self, "pool", name=f"{prefix}-serving-tokens",
+            admin_create_user_config=CognitoUserPoolAdminCreateUserConfig(allow_admin_create_user_only=True),
+            password_policy=CognitoUserPoolPasswordPolicy(
+                minimum_length=16, require_lowercase=True, require_uppercase=True, require_numbers=True,
+                require_symbols=True, temporary_password_validity_days=1),
+            mfa_configuration="OFF",  # no users exist: only machine clients (client credentials) use this pool
+            deletion_protection="ACTIVE" if props.deletion_protection else "INACTIVE",
+        )
+        self.domain = CognitoUserPoolDomain(self, "domain", domain=f"{prefix}-tokens-{props.account_id}",
+                                            user_pool_id=self.pool.id)
+        self.resource_server_identifier = f"{prefix}-serving"
+        self.resource_server = CognitoResourceServer(
+            self, "resource_server", identifier=self.resource_server_identifier, name=f"{prefix} model serving",
+            user_pool_id=self.pool.id,
+            scope=[CognitoResourceServerScope(scope_name=op, scope_description=text)
+                   for op, text in OPERATIONS.items()],
+        )
+        self.scopes = {op: f"{self.resource_server_identifier}/{op}" for op in OPERATIONS}
+        self.clients: dict[str, CognitoUserPoolClient] = {}
+        for caller, operations in sorted(props.callers.items()):
+            self.clients[caller] = CognitoUserPoolClient(
+                self, f"client_{caller.replace('-', '_')}", name=f"{prefix}-{caller}", user_pool_id=self.pool.id,
+                generate_secret=True,
+                allowed_oauth_flows=["client_credentials"],
+                allowed_oauth_flows_user_pool_client=True,
+                allowed_oauth_scopes=[self.scopes[op] for op in operations],
+                supported_identity_providers=["COGNITO"],
+                explicit_auth_flows=["ALLOW_REFRESH_TOKEN_AUTH"],
+                access_token_validity=props.token_ttl_minutes,
+                id_token_validity=props.token_ttl_minutes,
+                refresh_token_validity=60,
+                token_validity_units=[CognitoUserPoolClientTokenValidityUnits(
+                    access_token="minutes", id_token="minutes", refresh_token="minutes")],
+                enable_token_revocation=True,
+                prevent_user_existence_errors="ENABLED",
+                depends_on=[self.resource_server],
+            )
+        self.issuer = f"https://cognito-idp.{props.region}.amazonaws.com/{self.pool.id}"
+        self.parameter_path = f"/{prefix}/serving/token/"
+        settings = {
+            "issuer": self.issuer,
+            "jwks_url": f"{self.issuer}/.well-known/jwks.json",
+            "allowed_client_ids": Fn.join(",", [client.id for client in self.clients.values()]),
+            "scopes": json.dumps(self.scopes, sort_keys=True),
+            "max_token_ttl_seconds": str(props.token_ttl_minutes * 60),
+        }
+        self.parameters = {
+            name: SsmParameter(self, f"setting_{name}", name=f"{self.parameter_path}{name}", type="SecureString",
+                               key_id=key.key_arn, value=value,
+                               description=f"Token validator setting '{name}' (workloads/token_validator.py)")
+            for name, value in settings.items()
+        }
+
+    def grant_read_settings(self, grantee: Grantee) -> None:
+        """Let a serving role read (and decrypt) the validator settings, nothing else in SSM."""
+        account, region = self.props.account_id, self.props.region
+        grantee.add_to_policy(Statement(
+            sid="ReadTokenValidatorSettings", effect="Allow", actions=actions.SSM_READ_PARAMETERS,
+            resources=[f"arn:aws:ssm:{region}:{account}:parameter{self.parameter_path}*"]))
+        self.key.grant_decrypt(grantee, via_service=f"ssm.{region}.amazonaws.com")
