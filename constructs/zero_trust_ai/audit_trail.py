@@ -110,7 +110,7 @@ class AuditTrail(PlatformConstruct):
             enable_log_file_validation=True,
             enable_logging=props.start_logging_opt_out_reason is None,
             kms_key_id=logs_key.key_arn,
-            cloud_watch_logs_group_arn=f"{self.log_group.arn}:*",
+            cloud_watch_logs_group_arn=f"{self.log_group.log_group.arn}:*",
             cloud_watch_logs_role_arn=self.delivery_role.role_arn,
             advanced_event_selector=selectors,
             depends_on=[archive.bucket_policy, logs_key.key],
