@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from tests.conftest import PROJECT_ROOT
 
 PYTHON = str(PROJECT_ROOT / ".venv" / "bin" / "python")
+PROJECT_SOURCES = [PROJECT_ROOT / "constructs", PROJECT_ROOT / "stacks", PROJECT_ROOT / "blueprint"]
 
 
 def _synth(outdir: Path, *, naive: bool) -> subprocess.CompletedProcess[str]:
@@ -24,8 +26,9 @@ def _synth(outdir: Path, *, naive: bool) -> subprocess.CompletedProcess[str]:
         "try:\n    runpy.run_path('main.py', run_name='__main__')\n"
         "except SystemExit as exit:\n"
         "    from blueprint import fast_import\n"
-        "    print('LAZY' if fast_import.is_active() else 'EAGER', "
-        "sum(1 for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')))\n"
+        "    loaded = sorted({m.split('.')[1] for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')} "
+        "- {'_jsii', '_private'})\n"
+        "    print('LAZY' if fast_import.is_active() else 'EAGER', len(loaded), ','.join(loaded))\n"
         "    raise\n"
     )
     # the project path is exactly cdktf.json's app command (python -O main.py); the naive one is plain python
@@ -43,11 +46,15 @@ def test_cdktf_app_command_is_the_optimised_path() -> None:
 def test_synthesized_output_is_byte_identical_with_and_without_the_hook(tmp_path: Path) -> None:
     lazy = _synth(tmp_path / "lazy", naive=False)
     naive = _synth(tmp_path / "naive", naive=True)
-    lazy_mode, lazy_modules = lazy.stdout.split()
-    naive_mode, naive_modules = naive.stdout.split()
+    lazy_mode, lazy_count, lazy_loaded = lazy.stdout.split()
+    naive_mode, naive_count, _ = naive.stdout.split()
     assert (lazy_mode, naive_mode) == ("LAZY", "EAGER")
-    # the hook really avoids the eager imports: dozens of submodules instead of all ~2,135
-    assert int(naive_modules) > 2000 > 100 > int(lazy_modules) > 10
+    # the hook really avoids the eager imports: exactly the resource modules the project imports are loaded,
+    # instead of all ~2,135
+    used = {m.group(1) for source in PROJECT_SOURCES for path in source.rglob("*.py")
+            for m in re.finditer(r"from cdktf_cdktf_provider_aws\.([a-z0-9_]+) import", path.read_text("utf-8"))}
+    assert set(lazy_loaded.split(",")) == used
+    assert int(naive_count) > 2000 > 10 * int(lazy_count)
     stacks = sorted(p.name for p in (tmp_path / "lazy" / "stacks").iterdir())
     assert stacks == ["dev", "local", "prod", "staging"]
     compared = ["manifest.json"] + [f"stacks/{s}/{f}" for s in stacks for f in ("cdk.tf.json", "constructs.json")]
