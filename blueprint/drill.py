@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from blueprint import drill_response
 from blueprint.policy_eval import Decision, Request, evaluate
 from blueprint.verify import clients
 
@@ -151,11 +152,13 @@ def run(
         engineer_s3.put_object(Bucket=deployed.bucket("raw"), Key="raw/plain-http.csv", Body=b"a,b\n")
         enforced = Decision(True, "the emulator accepted a plain-HTTP upload")
     except ClientError as error:
+        # moto applies every conditional Deny of the bucket policy (it cannot see aws:SecureTransport), so
+        # this proves the deployed policy is attached and enforced; the TLS condition is the next attempt.
         enforced = Decision(
             False,
-            f"{error.response['Error'].get('Code') or 'AccessDenied'} from the bucket policy (request over plain HTTP)",
+            f"{error.response['Error'].get('Code') or 'AccessDenied'} from the deployed bucket policy",
         )
-    record("upload without TLS (real request over HTTP)", "DENY", enforced, EMULATOR)
+    record("upload into a policy-protected bucket over plain HTTP (real request)", "DENY", enforced, EMULATOR)
     record(
         "upload without TLS (policy check)",
         "DENY",
@@ -235,6 +238,10 @@ def run(
         "ALLOW",
         deployed.decide_assume("model-trainer", fresh_mfa),
     )
+
+    # -- serving tokens and automated quarantine (the platform's own runtime code) --------------------
+    drill_response.token_attempts(deployed.client, endpoint, prefix, record)
+    drill_response.quarantine_attempts(deployed.client, endpoint, region, prefix, account, deployed.decide, record)
     return verdicts
 
 
@@ -258,6 +265,9 @@ def summarize(verdicts: Sequence[Verdict]) -> str:
         f"red-team drill: {len(verdicts) - len(wrong)}/{len(verdicts)} verdicts as expected"
         + (f"; WRONG: {', '.join(v.attempt for v in wrong)}" if wrong else ""),
         f"  enforced by the emulator: {', '.join(enforced)}",
+        f"  {drill_response.TOKENS}: "
+        f"{sum(v.how == drill_response.TOKENS for v in verdicts)} attempts",
+        f"  {drill_response.HANDLER}: {sum(v.how == drill_response.HANDLER for v in verdicts)} attempts",
         "  evaluated from the deployed policies (moto does not enforce IAM identity policies, trust-policy "
         "conditions or KMS key policies): everything else",
     ]

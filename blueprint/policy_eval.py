@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -47,6 +48,13 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def _date(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def _condition_holds(operator: str, values: Mapping[str, Any], context: Mapping[str, Any], unknown: list[str]) -> bool:
     if_exists = operator.endswith("IfExists")
     base = operator.removesuffix("IfExists")
@@ -75,6 +83,12 @@ def _condition_holds(operator: str, values: Mapping[str, Any], context: Mapping[
             ok = any(_match(e, a) for a in actual_list for e in expected_list)
         elif base == "ForAnyValue:StringNotEquals":
             ok = any(a not in expected_list for a in actual_list)
+        elif base in ("DateLessThan", "DateGreaterThan"):
+            moment, moments = _date(actual), [_date(e) for e in expected_list]
+            ok = moment is not None and any(
+                bound is not None and (moment < bound if base == "DateLessThan" else moment > bound)
+                for bound in moments
+            )
         elif base in ("NumericLessThan", "NumericLessThanEquals"):
             number = _number(actual)
             limits = [_number(e) for e in expected_list]

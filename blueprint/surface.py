@@ -377,8 +377,113 @@ def build(environment: str, stack: dict[str, Any]) -> SurfaceMap:
                         "deny",
                     )
                 )
+    _serving_and_response(resources, surface, ref_target, bucket_node, role_node)
     surface.edges.sort(key=lambda e: (e.source, e.target, e.effect, e.access))
     return surface
+
+
+def _serving_and_response(
+    resources: dict[str, dict[str, Any]],
+    surface: SurfaceMap,
+    ref_target: Any,
+    bucket_node: dict[str, str],
+    role_node: dict[str, str],
+) -> None:
+    """Load balancer, inference fleet, token issuer, trail, detections and the quarantine function."""
+    # standalone security-group rules (the serving tier uses them for its cross-references)
+    for body in resources.get("aws_vpc_security_group_ingress_rule", {}).values():
+        group = ref_target(body["security_group_id"])
+        cidr = body.get("cidr_ipv4") or body.get("cidr_ipv6")
+        if group and cidr:
+            node_id = f"sg:{_path(group[2])}"
+            surface.add(Node(f"clients:{cidr}", f"clients {cidr}", "external", "private range"))
+            surface.connect(Edge(f"clients:{cidr}", node_id, f"tcp {body['from_port']}", "inference requests",
+                                 f"ingress from {cidr} only"))
+            if cidr in ("0.0.0.0/0", "::/0"):
+                surface.exposures.append(f"security group {_path(group[2])} admits the internet on port "
+                                         f"{body['from_port']}")
+    for body in resources.get("aws_security_group_rule", {}).values():
+        group, peer = ref_target(body["security_group_id"]), ref_target(body.get("source_security_group_id"))
+        if group and peer:
+            source, target_ = (peer, group) if body["type"] == "ingress" else (group, peer)
+            surface.connect(Edge(f"sg:{_path(source[2])}", f"sg:{_path(target_[2])}", f"tcp {body['from_port']}",
+                                 "inference requests", "security-group reference only"))
+    tokens = ""
+    for body in resources.get("aws_cognito_user_pool_client", {}).values():
+        tokens = f"bearer token <= {body['access_token_validity']} min"
+    issuer = next(iter(resources.get("aws_cognito_user_pool", {}).values()), None)
+    if issuer:
+        clients = len(resources.get("aws_cognito_user_pool_client", {}))
+        surface.add(Node("issuer:tokens", "token issuer (Cognito)", "identity",
+                         f"client credentials, {clients} app clients, scopes per operation; {tokens}"))
+    for logical, body in resources.get("aws_lb", {}).items():
+        node_id = f"lb:{body['name']}"
+        listeners = [lb for lb in resources.get("aws_lb_listener", {}).values() if logical in lb["load_balancer_arn"]]
+        mtls = all(lb.get("mutual_authentication", {}).get("mode") == "verify" for lb in listeners)
+        rate = next((r["statement"]["rate_based_statement"]["limit"]
+                     for acl in resources.get("aws_wafv2_web_acl", {}).values() for r in acl["rule"]
+                     if "rate_based_statement" in r["statement"]), None)
+        surface.add(Node(node_id, f"{'internal' if body['internal'] else 'INTERNET-FACING'} ALB {body['name']}",
+                         "compute", f"HTTPS 443 TLS 1.3; mTLS {'verify' if mtls else 'OFF (emulator gap)'}; "
+                         f"WAF rate {rate}/5 min"))
+        if not body["internal"]:
+            surface.exposures.append(f"load balancer {body['name']} is internet-facing")
+        for listener in listeners:
+            if listener["protocol"] != "HTTPS":
+                surface.exposures.append(f"load balancer {body['name']} listens on {listener['protocol']}")
+        for group in body.get("security_groups", []):
+            peer = ref_target(group)
+            if peer:
+                guard = ("mutual TLS (client CA trust store)" if mtls else "TLS only (no client certificates)")
+                surface.connect(Edge(f"sg:{_path(peer[2])}", node_id, "HTTPS 443", "inference requests",
+                                     f"{guard} + {tokens or 'bearer token'} + WAF"))
+        if issuer:
+            surface.connect(Edge("issuer:tokens", node_id, "signs tokens", "scopes invoke / update-routing",
+                                 "validator checks issuer, audience, scope, expiry"))
+        logs = ref_target(body.get("access_logs", {}).get("bucket"))
+        if logs:
+            surface.connect(Edge(node_id, bucket_node[logs[1]], "access logs", "request logs",
+                                 "ELB log delivery, own prefix only"))
+    for body in resources.get("aws_autoscaling_group", {}).values():
+        node_id = f"compute:{body['name']}"
+        surface.add(Node(node_id, f"asg {body['name']}", "compute", "IMDSv2; encrypted volumes; no public IP"))
+        for lb in resources.get("aws_lb", {}).values():
+            surface.connect(Edge(f"lb:{lb['name']}", node_id, "HTTPS target port", "inference requests",
+                                 "security group admits only the ALB"))
+        template = ref_target(body["launch_template"]["id"])
+        profile = ref_target(template[2].get("iam_instance_profile", {}).get("arn")) if template else None
+        role = ref_target(str(profile[2]["role"]).replace(".name}", ".arn}")) if profile else None
+        if role:
+            surface.connect(Edge(node_id, role_node[role[1]], "instances assume", "credentials", "instance profile"))
+    for body in resources.get("aws_cloudtrail", {}).values():
+        node_id = f"trail:{body['name']}"
+        surface.add(Node(node_id, f"cloudtrail {body['name']}", "logs",
+                         "multi-region, validated, KMS; management + data-lake data events"))
+        archive = ref_target(body["s3_bucket_name"])
+        if archive:
+            surface.connect(Edge(node_id, bucket_node[archive[1]], "deliver trail", "API activity",
+                                 "cloudtrail scoped by SourceArn, KMS logs"))
+        group = ref_target(str(body["cloud_watch_logs_group_arn"]).removesuffix(":*"))
+        if group:
+            surface.connect(Edge(node_id, f"logs:{group[2]['name']}", "stream events", "API activity",
+                                 "delivery role (SourceArn)"))
+            alarms = len(resources.get("aws_cloudwatch_log_metric_filter", {}))
+            surface.add(Node("alerts:topic", "alert topic (SNS, KMS)", "logs", f"{alarms} detections + serving alarms"))
+            surface.connect(Edge(f"logs:{group[2]['name']}", "alerts:topic", "metric filters -> alarms",
+                                 "detections", "CloudWatch alarms"))
+    for body in resources.get("aws_lambda_function", {}).values():
+        node_id = f"function:{body['function_name']}"
+        signed = "signed code" if body.get("code_signing_config_arn") else "UNSIGNED (emulator gap)"
+        surface.add(Node(node_id, f"lambda {body['function_name']}", "compute",
+                         f"{signed}; DLQ; reserved concurrency {body.get('reserved_concurrent_executions')}"))
+        surface.add(Node("events:rules", "EventBridge rules", "logs", "GuardDuty findings, security alarms"))
+        surface.connect(Edge("events:rules", node_id, "invoke", "findings / alarm changes",
+                             "lambda permission per rule (SourceArn)"))
+        prefix = body["environment"]["variables"].get("MANAGED_ROLE_PREFIX", "")
+        surface.add(Node(f"roles:{prefix}*", f"platform roles {prefix}*", "identity",
+                         "except break-glass, auditor and the function's own roles"))
+        surface.connect(Edge(node_id, f"roles:{prefix}*", "attach deny-all + revoke sessions", "quarantine",
+                             "explicit Deny on protected roles; scheduled release", "deny"))
 
 
 # -- markdown -----------------------------------------------------------------------------------------

@@ -130,7 +130,122 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
     humans = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{name_prefix}-")
               and "MultiFactorAuthAge" in json.dumps(r["AssumeRolePolicyDocument"])]
     check("five persona roles require fresh MFA", len(humans) == 5, f"{len(humans)} roles")
+    _verify_monitoring(client, check, name_prefix)
+    _verify_serving(client, check, name_prefix)
     return results
+
+
+def _verify_monitoring(client: Callable[[str], Any], check: Callable[..., None], prefix: str) -> None:
+    """Seed step 6, live: trail, encrypted log groups, detections, alert topic, GuardDuty, quarantine wiring."""
+    cloudtrail = client("cloudtrail")
+    trails = [t for t in cloudtrail.describe_trails()["trailList"] if t["Name"] == f"{prefix}-trail"]
+    check("CloudTrail trail exists", len(trails) == 1)
+    if trails:
+        trail = trails[0]
+        check("trail: multi-region, log-file validation, KMS",
+              trail.get("IsMultiRegionTrail") and trail.get("LogFileValidationEnabled") and bool(trail.get("KmsKeyId")))
+        check("trail: delivers to CloudWatch Logs", bool(trail.get("CloudWatchLogsLogGroupArn"))
+              and bool(trail.get("CloudWatchLogsRoleArn")))
+        check("trail: logging", cloudtrail.get_trail_status(Name=trail["TrailARN"]).get("IsLogging") is True)
+        selectors = cloudtrail.get_event_selectors(TrailName=trail["TrailARN"]).get("AdvancedEventSelectors", [])
+        data_arns = [a for s in selectors for f in s["FieldSelectors"] if f["Field"] == "resources.ARN"
+                     for a in f.get("StartsWith", [])]
+        check("trail: S3 data events of the five data buckets", len(data_arns) == 5, f"{len(data_arns)} buckets")
+    logs = client("logs")
+    groups = [g for g in logs.describe_log_groups()["logGroups"] if prefix in g["logGroupName"]]
+    weak = [g["logGroupName"] for g in groups if not g.get("kmsKeyId") or g.get("retentionInDays", 0) < 365]
+    check("every log group KMS-encrypted and retained >= 365 days", groups and not weak,
+          f"{len(groups)} groups" + (f"; weak: {', '.join(weak)}" if weak else ""))
+    trail_group = f"/ztai/cloudtrail/{prefix}-trail"
+    filters = logs.describe_metric_filters(logGroupName=trail_group)["metricFilters"]
+    check("CIS metric filters on the trail's log group", len(filters) >= 11, f"{len(filters)} filters")
+    sns = client("sns")
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{prefix}-alerts")]
+    check("alert topic exists", len(topics) == 1)
+    if topics:
+        attributes = sns.get_topic_attributes(TopicArn=topics[0])["Attributes"]
+        check("alert topic KMS-encrypted", bool(attributes.get("KmsMasterKeyId")))
+        cloudwatch = client("cloudwatch")
+        alarms = cloudwatch.describe_alarms(AlarmNamePrefix=f"{prefix}-")["MetricAlarms"]
+        silent = [a["AlarmName"] for a in alarms if topics[0] not in a.get("AlarmActions", [])]
+        check("every alarm notifies the alert topic", alarms and not silent,
+              f"{len(alarms)} alarms" + (f"; silent: {', '.join(silent)}" if silent else ""))
+    guardduty = client("guardduty")
+    detectors = guardduty.list_detectors()["DetectorIds"]
+    check("GuardDuty detector enabled", len(detectors) == 1
+          and guardduty.get_detector(DetectorId=detectors[0])["Status"] == "ENABLED")
+    function = client("lambda").get_function_configuration(FunctionName=f"{prefix}-quarantine")
+    check("quarantine function: tracing, KMS-encrypted environment",
+          function.get("TracingConfig", {}).get("Mode") == "Active" and bool(function.get("KMSKeyArn")))
+    concurrency = client("lambda").get_function_concurrency(FunctionName=f"{prefix}-quarantine")
+    check("quarantine function: reserved concurrency", concurrency.get("ReservedConcurrentExecutions", 0) >= 1)
+    events = client("events")
+    wired = [r["Name"] for r in events.list_rules(NamePrefix=f"{prefix}-quarantine-")["Rules"]
+             if any(t["Arn"] == function["FunctionArn"] for t in
+                    events.list_targets_by_rule(Rule=r["Name"])["Targets"])]
+    check("GuardDuty-finding and alarm rules invoke the quarantine function", len(wired) == 2, ", ".join(wired))
+    groups_ = client("scheduler").list_schedule_groups(NamePrefix=f"{prefix}-quarantine")["ScheduleGroups"]
+    check("release schedule group exists", len(groups_) == 1)
+
+
+def _verify_serving(client: Callable[[str], Any], check: Callable[..., None], prefix: str) -> None:
+    """Seed step 5, live: internal ALB, HTTPS-only TLS 1.3 listener, WAF, token issuer, fleet, alarms."""
+    elb = client("elbv2")
+    balancers = [b for b in elb.describe_load_balancers()["LoadBalancers"]
+                 if b["LoadBalancerName"] == f"{prefix}-serving"]
+    check("serving load balancer exists", len(balancers) == 1)
+    if not balancers:
+        return
+    balancer = balancers[0]
+    check("serving load balancer is internal", balancer["Scheme"] == "internal")
+    attributes = {a["Key"]: a["Value"] for a in
+                  elb.describe_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"])["Attributes"]}
+    check("ALB drops invalid header fields", attributes.get("routing.http.drop_invalid_header_fields.enabled")
+          == "true")
+    check("ALB access logs on", attributes.get("access_logs.s3.enabled") == "true"
+          and attributes.get("access_logs.s3.bucket", "").startswith(f"{prefix}-access-logs-"))
+    listeners = elb.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
+    check("only an HTTPS:443 listener with the TLS 1.3 policy", listeners and all(
+        (listener["Protocol"], listener["Port"], listener.get("SslPolicy"))
+        == ("HTTPS", 443, "ELBSecurityPolicy-TLS13-1-3-2021-06") for listener in listeners),
+        f"{len(listeners)} listener(s)")
+    acl = client("wafv2").get_web_acl_for_resource(ResourceArn=balancer["LoadBalancerArn"]).get("WebACL", {})
+    rate = [r for r in acl.get("Rules", []) if "RateBasedStatement" in r.get("Statement", {})]
+    check("WAF web ACL with a rate-based rule protects the ALB", bool(rate), acl.get("Name", "none"))
+    cognito = client("cognito-idp")
+    pools = [p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == f"{prefix}-serving-tokens"]
+    check("token issuer user pool exists", len(pools) == 1)
+    if pools:
+        described = [cognito.describe_user_pool_client(UserPoolId=pools[0]["Id"], ClientId=c["ClientId"])[
+            "UserPoolClient"] for c in cognito.list_user_pool_clients(UserPoolId=pools[0]["Id"])["UserPoolClients"]]
+        check("one client-credentials client per caller, tokens <= 15 min", described and all(
+            c.get("AllowedOAuthFlows") == ["client_credentials"] and c.get("AccessTokenValidity", 99) <= 15
+            and c.get("TokenValidityUnits", {}).get("AccessToken") == "minutes" for c in described),
+            f"{len(described)} clients")
+    parameters = client("ssm").get_parameters_by_path(Path=f"/{prefix}/serving/token/")["Parameters"]
+    check("token validator settings in SSM (SecureString)", len(parameters) == 5
+          and all(p["Type"] == "SecureString" for p in parameters), f"{len(parameters)} parameters")
+    groups = [g for g in client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+              if g["AutoScalingGroupName"] == f"{prefix}-inference"]
+    check("inference Auto Scaling group behind the target group",
+          len(groups) == 1 and bool(groups[0]["TargetGroupARNs"]))
+    ec2 = client("ec2")
+    templates = ec2.describe_launch_templates(
+        Filters=[{"Name": "launch-template-name", "Values": [f"{prefix}-inference"]}])["LaunchTemplates"]
+    if templates:
+        data = ec2.describe_launch_template_versions(LaunchTemplateId=templates[0]["LaunchTemplateId"])[
+            "LaunchTemplateVersions"][0]["LaunchTemplateData"]
+        check("inference launch template: IMDSv2, encrypted volume, no public IP",
+              data.get("MetadataOptions", {}).get("HttpTokens") == "required"
+              and data.get("BlockDeviceMappings", [{}])[0].get("Ebs", {}).get("Encrypted") is True
+              and all(not n.get("AssociatePublicIpAddress") for n in data.get("NetworkInterfaces", [])))
+    else:
+        check("inference launch template exists", False)
+    alarms = client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{prefix}-serving-")["MetricAlarms"]
+    bands = [a for a in alarms if any("ANOMALY_DETECTION_BAND" in (q.get("Expression") or "")
+                                      for q in a.get("Metrics", []))]
+    check("anomaly-band + static alarm per serving metric", len(bands) == 4 and len(alarms) == 8,
+          f"{len(bands)} band, {len(alarms) - len(bands)} static")
 
 
 def empty_buckets(endpoint: str, region: str, name_prefix: str) -> int:

@@ -6,6 +6,8 @@ constructs together through their attributes and grants; it creates no policy JS
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
@@ -44,6 +46,9 @@ from zero_trust_ai.threat_detection import ThreatDetection, ThreatDetectionProps
 from zero_trust_ai.token_issuer import TokenIssuer, TokenIssuerProps
 from zero_trust_ai.training_compute import TrainingCompute, TrainingComputeProps
 from zero_trust_ai.workload_role import EC2_INSTANCE_PROFILE_REASON, WorkloadRole, WorkloadRoleProps
+
+# Files named in the configuration are relative to the project root (validated by blueprint.loader).
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Services the local emulator must answer for; each gets the emulator endpoint in the provider.
 EMULATED_SERVICES = (
@@ -329,8 +334,8 @@ class PlatformStack(TerraformStack):
             props=ServingLoadBalancerProps(
                 name_prefix=prefix, account_id=account, region=region,
                 client_cidrs=[config.network.serving_vpc_cidr], target_port=serving.inference.target_port,
-                certificate=certificate, client_ca_bundle_file=from_root(serving.client_ca_bundle_file),
-                client_revocation_list_file=from_root(serving.client_revocation_list_file)
+                certificate=certificate, client_ca_bundle_file=PROJECT_ROOT / serving.client_ca_bundle_file,
+                client_revocation_list_file=PROJECT_ROOT / serving.client_revocation_list_file
                 if serving.client_revocation_list_file else None,
                 rate_limit_per_5_minutes=serving.inference_rate_limit,
                 log_retention_days=config.logging.retention_days,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from blueprint import emulator, terraform
+from blueprint import emulator, pki, terraform
 from blueprint.loader import load_all
 from blueprint.verify import clients, empty_buckets, verify_environment
 from tests.conftest import PROJECT_ROOT
@@ -31,6 +31,8 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, s
     (root / "environments" / "local.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     environments = load_all(root / "environments", display_root=root)
     synthesize(environments, root / "cdktf.out")
+    # what `blueprint emulator start` does: the emulator's listener certificate (imported into its ACM)
+    pki.prepare_imported_certificate(environments[0].config, root=root)
     em = emulator.start(endpoint, state_dir=root / ".emulator")
     try:
         yield root / "cdktf.out" / "stacks" / "local", endpoint
@@ -55,21 +57,40 @@ def test_apply_is_idempotent_and_controls_are_live(deployed: tuple[Path, str]) -
 
 
 def test_red_team_drill_verdicts(deployed: tuple[Path, str]) -> None:
-    from blueprint import drill
+    from blueprint import drill, drill_response
 
     _, endpoint = deployed
     verdicts = drill.run(endpoint, say=lambda line: None)
     wrong = [(v.attempt, v.actual, v.reason) for v in verdicts if not v.correct]
     assert wrong == []
     attempts = {v.attempt: v for v in verdicts}
-    for must_deny in ("trainer reads validation/*", "upload without TLS (real request over HTTP)",
+    plain_http = "upload into a policy-protected bucket over plain HTTP (real request)"
+    for must_deny in ("trainer reads validation/*", plain_http, "upload without TLS (policy check)",
                       "upload without a SHA-256 payload checksum", "assume model-trainer without MFA",
                       "data engineer writes the model registry",
                       "model-trainer deletes a locked model version (s3:DeleteObjectVersion)"):
         assert attempts[must_deny].actual == "DENY", must_deny
     for must_allow in ("trainer reads training/*", "trainer writes a model", "data engineer writes raw data"):
         assert attempts[must_allow].actual == "ALLOW", must_allow
-    assert attempts["upload without TLS (real request over HTTP)"].how == drill.EMULATOR
+    assert attempts[plain_http].how == drill.EMULATOR
+    # seed step 7: an unsigned caller does not reach serving; tokens are checked with the deployed settings
+    token_checks = {v.attempt: v for v in verdicts if v.how == drill_response.TOKENS}
+    assert token_checks["unsigned token (alg none) reaches serving"].reason == "rejected: unsigned"
+    assert token_checks["expired token reaches serving"].reason == "rejected: expired"
+    assert token_checks["invoke-only client updates routing"].reason == "rejected: scope"
+    assert token_checks["inference client invokes with a fresh token"].actual == "ALLOW"
+    # seed step 6: the deployed quarantine wiring isolates a role, stays idempotent, releases, spares break-glass
+    response = {v.attempt: v for v in verdicts if v.how == drill_response.HANDLER}
+    assert len(response) == 6 and all(v.correct for v in response.values())
+    assert "QuarantineDenyAll" in response[
+        "quarantined data engineer writes raw data (session issued after the quarantine)"].reason
+    assert "skipped-protected" in response["a finding quarantines the break-glass role"].reason
+
+
+def test_drill_leaves_the_deployment_unchanged(deployed: tuple[Path, str]) -> None:
+    stack_dir, _ = deployed
+    plan = terraform.run(stack_dir, ["plan", "-detailed-exitcode", "-input=false", "-no-color"], check=False)
+    assert plan.returncode == 0, plan.output[-3000:]
 
 
 def test_destroy_leaves_nothing_behind(deployed: tuple[Path, str]) -> None:
@@ -92,6 +113,11 @@ def test_destroy_leaves_nothing_behind(deployed: tuple[Path, str]) -> None:
                  if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"]
     assert live_keys == []
     assert [a for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/ztai-")] == []
+    assert client("elbv2").describe_load_balancers()["LoadBalancers"] == []
+    assert client("lambda").list_functions()["Functions"] == []
+    assert client("cloudtrail").describe_trails()["trailList"] == []
+    assert client("cognito-idp").list_user_pools(MaxResults=10)["UserPools"] == []
+    assert client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"] == []
 
 
 def test_stack_dir_cleanup(deployed: tuple[Path, str]) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from tests.conftest import Synthesized
 from tests.tfjson import as_list, by_path, ref, resources, statements, target
+from zero_trust_ai.log_archive import ELB_LOG_DELIVERY_ACCOUNTS
 
 DATA_BUCKETS = ("raw", "features", "training", "validation", "models")
 
@@ -25,7 +26,8 @@ def test_every_bucket_is_private_encrypted_versioned_owner_enforced_logged_and_t
 ) -> None:
     stack = synthesized.stack(env_name)
     buckets = resources(stack, "aws_s3_bucket")
-    assert len(buckets) == 7
+    # data lake (5), log archive + access-log sink, function artifacts, serving trust store
+    assert len(buckets) == 9
     encryption = _per_bucket(stack, "aws_s3_bucket_server_side_encryption_configuration")
     blocks = _per_bucket(stack, "aws_s3_bucket_public_access_block")
     versioning = _per_bucket(stack, "aws_s3_bucket_versioning")
@@ -78,7 +80,8 @@ def test_event_notifications_outside_the_emulator(synthesized: Synthesized, env_
     if synthesized.environments[env_name].config.is_emulated:
         assert notifications == {}  # documented emulator gap (blueprint/emulator_gaps.py)
     else:
-        assert len(notifications) == 7 and all(n["eventbridge"] is True for n in notifications.values())
+        assert len(notifications) == len(resources(stack, "aws_s3_bucket")) == 9
+        assert all(n["eventbridge"] is True for n in notifications.values())
 
 
 def test_model_registry_and_log_archive_use_object_lock(synthesized: Synthesized, env_name: str) -> None:
@@ -127,7 +130,7 @@ def test_each_data_bucket_has_its_own_domain_key(synthesized: Synthesized, env_n
             key = target(stack, rule["kms_master_key_id"])
             seen[bucket["//"]["metadata"]["path"].split("/")[-2]] = key["//"]["metadata"]["path"].split("/")[-2]
     assert seen == {"raw": "raw", "features": "features", "training": "training", "validation": "validation",
-                    "models": "models", "archive": "logs"}
+                    "models": "models", "archive": "logs", "artifacts": "logs", "serving_trust": "models"}
 
 
 def test_trainer_reads_training_and_features_and_is_explicitly_denied_validation(
@@ -181,7 +184,15 @@ def test_log_delivery_grants_are_scoped_to_source(synthesized: Synthesized, env_
             if statement["Effect"] == "Allow" and "Service" in principal:
                 condition = statement["Condition"]
                 assert condition["StringEquals"]["aws:SourceAccount"] == account, (path, statement)
-                assert "aws:SourceArn" in condition["ArnLike"], (path, statement)
+                assert "aws:SourceArn" in {**condition.get("ArnLike", {}), **condition.get("ArnEquals", {})}, (
+                    path, statement)
+            elif statement["Effect"] == "Allow" and "AWS" in principal:
+                # the one cross-account principal: the regional ELB log-delivery account (legacy regions),
+                # which cannot carry source conditions -- only under this account's ALB log prefix
+                region = synthesized.environments[env_name].config.region
+                assert principal == {"AWS": f"arn:aws:iam::{ELB_LOG_DELIVERY_ACCOUNTS[region]}:root"}, (path, statement)
+                assert statement["Action"] == "s3:PutObject"
+                assert statement["Resource"].endswith(f"/alb/ztai-{env_name}-serving/AWSLogs/{account}/*")
 
 
 def test_no_iam_users_access_keys_or_login_profiles(synthesized: Synthesized, env_name: str) -> None:

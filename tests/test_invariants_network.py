@@ -53,7 +53,8 @@ def test_endpoints_with_https_only_security_groups_and_account_scoped_policies(
         mine = {p: e for p, e in endpoints.items() if p.startswith(network + "/")}
         interface = {e["service_name"].split(f"com.amazonaws.{config.region}.")[1]: e
                      for e in mine.values() if e["vpc_endpoint_type"] == "Interface"}
-        extra = {"ecs", "ecs-agent", "ecs-telemetry"} if network == "training_network" else set()
+        # the ECS agent trio for Batch on EC2; SSM for the serving targets' token-validator settings
+        extra = {"ecs", "ecs-agent", "ecs-telemetry"} if network == "training_network" else {"ssm"}
         assert set(interface) == INTERFACE_SERVICES | extra
         gateway = [e for e in mine.values() if e["vpc_endpoint_type"] == "Gateway"]
         assert [g["service_name"] for g in gateway] == [f"com.amazonaws.{config.region}.s3"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -47,13 +48,17 @@ def test_map_contains_the_real_components_and_flows(synthesized: Synthesized, en
 
 
 def test_an_open_security_group_is_reported(synthesized: Synthesized) -> None:
-    stack = synthesized.stack("dev")
-    group = next(iter(stack["resource"]["aws_security_group"].values()))
+    stack = copy.deepcopy(synthesized.stack("dev"))
+    group = next(g for g in stack["resource"]["aws_security_group"].values() if "ingress" in g)
     group["ingress"] = [*group["ingress"], {"from_port": 22, "to_port": 22, "protocol": "tcp",
                                             "cidr_blocks": ["0.0.0.0/0"]}]
+    # the same through a standalone rule resource (how the serving ALB's group gets its clients)
+    (alb_rule,) = stack["resource"]["aws_vpc_security_group_ingress_rule"].values()
+    alb_rule["cidr_ipv4"] = "0.0.0.0/0"
     stack["resource"]["aws_internet_gateway"] = {"igw_1": {"vpc_id": "vpc-1"}}
     exposures = surface.build("dev", stack).exposures
     assert any("admits the internet on port 22" in e for e in exposures)
+    assert any("serving_load_balancer/security_group admits the internet on port 443" in e for e in exposures)
     assert any("aws_internet_gateway" in e for e in exposures)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from blueprint import gate
+from blueprint import gate, pki
 from blueprint.terraform import terraform_env
 from tests.conftest import ENVIRONMENTS, PROJECT_ROOT, Synthesized
 
@@ -25,9 +25,12 @@ def test_one_stack_per_environment_file(synthesized: Synthesized) -> None:
 
 def test_terraform_validate_accepts_every_environment(synthesized: Synthesized, tmp_path: Path,
                                                       env_name: str) -> None:
-    workdir = tmp_path / env_name
-    workdir.mkdir()
-    shutil.copy(synthesized.outdir / "stacks" / env_name / "cdk.tf.json", workdir / "cdk.tf.json")
+    # the stack directory at its usual depth below a project root, so `../../../` paths resolve
+    project = tmp_path / "project"
+    workdir = project / "cdktf.out" / "stacks" / env_name
+    shutil.copytree(synthesized.outdir / "stacks" / env_name, workdir)
+    # what `blueprint emulator start` does before a deploy of an environment with an imported certificate
+    pki.prepare_imported_certificate(synthesized.environments[env_name].config, root=project)
     env = terraform_env()
     init = subprocess.run(["terraform", "init", "-backend=false", "-input=false", "-no-color"], cwd=workdir,
                           env=env, capture_output=True, text=True, check=False)

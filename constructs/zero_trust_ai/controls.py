@@ -137,7 +137,7 @@ CATALOGUE: tuple[Control, ...] = (
         (2, 3, 6),
         ("Applications & Workloads", "Networks"),
         ("ML01", "ML05"),
-        (),
+        ("tests/test_invariants_serving.py", "tests/test_token_validator.py", "policy/checks/ZTAI_002"),
     ),
     Control(
         "ZT-LOG-1",
@@ -146,7 +146,7 @@ CATALOGUE: tuple[Control, ...] = (
         (5, 7),
         ("Visibility & Analytics",),
         ("ML02",),
-        ("policy/checks/ZTAI_007",),
+        ("tests/test_invariants_monitoring.py", "policy/checks/ZTAI_007"),
     ),
     Control(
         "ZT-LOG-2",
@@ -155,7 +155,7 @@ CATALOGUE: tuple[Control, ...] = (
         (4, 5),
         ("Automation & Orchestration", "Identity"),
         ("ML05",),
-        (),
+        ("tests/test_quarantine_handler.py", "tests/test_invariants_monitoring.py"),
     ),
     Control(
         "ZT-TEST-1",
@@ -173,7 +173,7 @@ CATALOGUE: tuple[Control, ...] = (
         (5, 7),
         ("Governance", "Visibility & Analytics"),
         ("ML01", "ML02", "ML05"),
-        (),
+        ("tests/test_deploy_e2e.py",),
     ),
 )
 
@@ -183,4 +183,5 @@ BY_ID = {control.id: control for control in CATALOGUE}
 TOOLING: dict[str, str] = {
     "ZT-MAP-1": "blueprint/surface.py",
     "ZT-TEST-1": "blueprint/gate.py + policy/checks/",
+    "ZT-TEST-2": "blueprint/drill.py + blueprint/drill_response.py",
 }

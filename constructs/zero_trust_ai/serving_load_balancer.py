@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import AssetType, Fn, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
@@ -83,8 +84,8 @@ class ServingLoadBalancerProps(BaseModel):
     client_cidrs: Sequence[str] = Field(min_length=1, description="Private ranges that may open HTTPS connections.")
     target_port: int = Field(ge=1024, le=65535)
     certificate: ImportedCertificate | PrivateCaCertificate
-    client_ca_bundle_file: str = Field(description="PEM client CA bundle (path relative to the stack directory).")
-    client_revocation_list_file: str | None = None
+    client_ca_bundle_file: Path = Field(description="PEM client CA bundle; packaged into the stack as an asset.")
+    client_revocation_list_file: Path | None = Field(default=None, description="Default: no revocation list.")
     rate_limit_per_5_minutes: int = Field(ge=100, description="WAF rate-based rule: requests per client IP.")
     log_retention_days: int = Field(ge=365)
     deletion_protection: bool = Field(default=True, description="Default: on.")
@@ -169,17 +170,22 @@ class ServingLoadBalancer(PlatformConstruct):
         if props.mutual_tls_opt_out_reason is not None:
             self.trust_store = None
             return None
+        # Assets travel with the synthesized stack (cdktf.out/stacks/<env>/assets), hashed by content.
+        bundle = TerraformAsset(self, "client_ca_bundle_asset", path=str(props.client_ca_bundle_file),
+                                type=AssetType.FILE)
         self.ca_bundle = S3Object(
             self, "client_ca_bundle", bucket=bucket.bucket_name, key="mtls/client-ca-bundle.pem",
-            source=props.client_ca_bundle_file, source_hash=Fn.filemd5(props.client_ca_bundle_file),
-            kms_key_id=key.key_arn, content_type="application/x-pem-file", depends_on=bucket.ready_for_writes,
+            source=bundle.path, source_hash=bundle.asset_hash, kms_key_id=key.key_arn,
+            content_type="application/x-pem-file", depends_on=bucket.ready_for_writes,
         )
         revocation = None
         if props.client_revocation_list_file:
+            crl = TerraformAsset(self, "client_revocation_list_asset", path=str(props.client_revocation_list_file),
+                                 type=AssetType.FILE)
             revocation = S3Object(
                 self, "client_revocation_list", bucket=bucket.bucket_name, key="mtls/client-ca.crl",
-                source=props.client_revocation_list_file, source_hash=Fn.filemd5(props.client_revocation_list_file),
-                kms_key_id=key.key_arn, depends_on=bucket.ready_for_writes,
+                source=crl.path, source_hash=crl.asset_hash, kms_key_id=key.key_arn,
+                depends_on=bucket.ready_for_writes,
             )
         self.trust_store = LbTrustStore(
             self, "trust_store", name=f"{props.name_prefix}-clients",
