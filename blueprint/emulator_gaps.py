@@ -80,6 +80,12 @@ LAMBDA_DEAD_LETTER_CONFIG = EmulatorGap(
     handling="`local` ignores changes to dead_letter_config of the quarantine function (the DLQ is still set at "
     "creation); the cloud environments show all drift",
 )
+COGNITO_RESOURCE_SERVER_DELETE = EmulatorGap(
+    control="Destroying the token issuer's resource server",
+    gap="moto answers DeleteResourceServer with HTTP 500",
+    handling="emulator teardown deletes the user pool through the API before `terraform destroy` "
+    "(blueprint.verify.delete_token_issuers); never done against AWS",
+)
 LAMBDA_INVOCATION = EmulatorGap(
     control="Quarantine function execution",
     gap="moto stores Lambda functions but cannot run them without Docker",
@@ -87,4 +93,5 @@ LAMBDA_INVOCATION = EmulatorGap(
     "runs it in-process against the deployed `local` emulator",
 )
 CAPABILITY_SWITCHES: tuple[EmulatorGap, ...] = (MUTUAL_TLS_TRUST_STORE, LAMBDA_CODE_SIGNING, SECURITY_HUB_STANDARDS)
-GAPS = (*GAPS, *CAPABILITY_SWITCHES, S3_CONDITIONAL_DENIES, LAMBDA_DEAD_LETTER_CONFIG, LAMBDA_INVOCATION)
+GAPS = (*GAPS, *CAPABILITY_SWITCHES, S3_CONDITIONAL_DENIES, LAMBDA_DEAD_LETTER_CONFIG,
+        COGNITO_RESOURCE_SERVER_DELETE, LAMBDA_INVOCATION)

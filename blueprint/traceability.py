@@ -12,10 +12,10 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from zero_trust_ai.controls import BY_ID, CATALOGUE, TOOLING
+from zero_trust_ai.controls import BY_ID, CATALOGUE, TOOLING, Control
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOCS = PROJECT_ROOT / "docs" / "coverage"
@@ -56,7 +56,8 @@ def constructs_by_control(index: dict[str, dict[str, str]]) -> dict[str, set[str
     return found
 
 
-def render(environment: str, index: dict[str, dict[str, str]]) -> str:
+def render(environment: str, index: dict[str, dict[str, str]],
+           catalogue: Sequence[Control] = CATALOGUE) -> str:
     present = constructs_by_control(index)
     status: dict[str, str] = {}
     lines = [
@@ -69,7 +70,7 @@ def render(environment: str, index: dict[str, dict[str, str]]) -> str:
         "OWASP ML | status |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for control in CATALOGUE:
+    for control in catalogue:
         providers = sorted(present.get(control.id, set()))
         if control.id in TOOLING:
             providers.append(TOOLING[control.id])
@@ -83,13 +84,13 @@ def render(environment: str, index: dict[str, dict[str, str]]) -> str:
         )
     lines += ["", "## By seed step", "", "| step | controls | status |", "|---|---|---|"]
     for step, title in SEED_STEPS.items():
-        ids = [c.id for c in CATALOGUE if c.seed_step == step or (step == 8 and c.id == "ZT-MAP-1")]
+        ids = [c.id for c in catalogue if c.seed_step == step or (step == 8 and c.id == "ZT-MAP-1")]
         gaps = [i for i in ids if status[i] == "GAP"]
         state = "no control yet: **GAP**" if not ids else ("covered" if not gaps else f"**GAP**: {', '.join(gaps)}")
         lines.append(f"| {step}. {title} | {', '.join(ids) or '-'} | {state} |")
     lines += ["", "## By CISA pillar", "", "| pillar | controls | status |", "|---|---|---|"]
     for pillar in PILLARS:
-        ids = [c.id for c in CATALOGUE if pillar in c.cisa_pillars]
+        ids = [c.id for c in catalogue if pillar in c.cisa_pillars]
         gaps = [i for i in ids if status[i] == "GAP"]
         lines.append(
             f"| {pillar} | {', '.join(ids) or '-'} | "
@@ -97,7 +98,7 @@ def render(environment: str, index: dict[str, dict[str, str]]) -> str:
         )
     lines += ["", "## By OWASP ML risk", "", "| risk | controls | status |", "|---|---|---|"]
     for risk in ("ML01", "ML02", "ML05", "ML06", "ML10"):
-        ids = [c.id for c in CATALOGUE if risk in c.owasp_ml]
+        ids = [c.id for c in catalogue if risk in c.owasp_ml]
         gaps = [i for i in ids if status[i] == "GAP"]
         covered_ids = [i for i in ids if status[i] == "covered"]
         lines.append(

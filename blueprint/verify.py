@@ -272,3 +272,18 @@ def empty_buckets(endpoint: str, region: str, name_prefix: str) -> int:
                                  BypassGovernanceRetention=True)
                 removed += 1
     return removed
+
+
+def delete_token_issuers(endpoint: str, region: str, name_prefix: str) -> int:
+    """Emulator-only teardown step: moto answers DeleteResourceServer with HTTP 500, so the user pools
+    (and with them their resource servers, clients and domains) are deleted before `terraform destroy`,
+    which then finds them gone. Never used against AWS."""
+    cognito = clients(endpoint, region)("cognito-idp")
+    pools = [p["Id"] for p in cognito.list_user_pools(MaxResults=60)["UserPools"]
+             if p["Name"].startswith(f"{name_prefix}-")]
+    for pool in pools:
+        for domain in [cognito.describe_user_pool(UserPoolId=pool)["UserPool"].get("Domain")]:
+            if domain:
+                cognito.delete_user_pool_domain(Domain=domain, UserPoolId=pool)
+        cognito.delete_user_pool(UserPoolId=pool)
+    return len(pools)

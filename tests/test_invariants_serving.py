@@ -10,7 +10,7 @@ import json
 import pytest
 
 from blueprint import emulator_gaps
-from tests.conftest import Synthesized
+from tests.conftest import PROJECT_ROOT, Synthesized
 from tests.tfjson import by_path, logical_id, ref, resources, statements, target
 from workloads.token_validator import MAX_TOKEN_TTL_SECONDS, SSM_PARAMETER_NAMES
 
@@ -51,7 +51,10 @@ def test_listener_verifies_client_certificates_against_the_trust_store(synthesiz
     store = target(stack, mutual["trust_store_arn"])
     bundle = target(stack, store["ca_certificates_bundle_s3_key"])
     assert store["ca_certificates_bundle_s3_object_version"].endswith(".version_id}")
-    assert bundle["source"].endswith(config.serving.client_ca_bundle_file)
+    # the bundle travels with the stack as an asset: byte-identical to the configured file
+    shipped = synthesized.outdir / "stacks" / env / bundle["source"]
+    assert shipped.read_bytes() == (PROJECT_ROOT / config.serving.client_ca_bundle_file).read_bytes()
+    assert bundle["source_hash"] in bundle["source"]
     bucket = target(stack, bundle["bucket"])
     assert bucket["//"]["metadata"]["path"].endswith("serving_trust/bucket")
     assert target(stack, bundle["kms_key_id"])["//"]["metadata"]["path"].endswith("keys/models/key")

@@ -85,6 +85,31 @@ CASES: dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = 
         {"aws_iam_user": {"bad_user": {"name": "bob"}},
          "aws_iam_access_key": {"bad_key": {"user": "bob"}}},
     ),
+    "CKV_ZTAI_009": (
+        {"aws_cognito_user_pool_client": {"ok_client": {
+            "name": "c", "user_pool_id": "p", "allowed_oauth_flows": ["client_credentials"],
+            "access_token_validity": 15, "token_validity_units": [{"access_token": "minutes"}]}}},
+        {"aws_cognito_user_pool_client": {
+            "bad_client_default_hour": {"name": "d", "user_pool_id": "p",
+                                        "allowed_oauth_flows": ["client_credentials"]},
+            "bad_client_one_hour": {"name": "e", "user_pool_id": "p", "allowed_oauth_flows": ["client_credentials"],
+                                    "access_token_validity": 1, "token_validity_units": [{"access_token": "hours"}]},
+            "bad_client_code_flow": {"name": "f", "user_pool_id": "p", "allowed_oauth_flows": ["code"],
+                                     "access_token_validity": 5,
+                                     "token_validity_units": [{"access_token": "minutes"}]}}},
+    ),
+    "CKV_ZTAI_010": (
+        {"aws_wafv2_web_acl": {"ok_acl": {"name": "a", "scope": "REGIONAL", "rule": [
+            {"name": "rate", "priority": 0, "action": [{"block": [{}]}],
+             "statement": [{"rate_based_statement": [{"limit": 100, "aggregate_key_type": "IP"}]}]}]}}},
+        {"aws_wafv2_web_acl": {
+            "bad_acl_no_rate": {"name": "b", "scope": "REGIONAL", "rule": [
+                {"name": "m", "priority": 0, "override_action": [{"none": [{}]}],
+                 "statement": [{"managed_rule_group_statement": [{"name": "X", "vendor_name": "AWS"}]}]}]},
+            "bad_acl_count_only": {"name": "c", "scope": "REGIONAL", "rule": [
+                {"name": "rate", "priority": 0, "action": [{"count": [{}]}],
+                 "statement": [{"rate_based_statement": [{"limit": 100}]}]}]}}},
+    ),
 }
 
 
@@ -124,7 +149,7 @@ def test_compliant_and_non_compliant_cases(results: dict[tuple[str, str], str], 
 
 def test_one_check_per_module() -> None:
     modules = sorted(p.name for p in Path(gate.CUSTOM_CHECKS).glob("ZTAI_*.py"))
-    assert len(modules) == len(CASES) == 8
+    assert len(modules) == len(CASES) == 10
     for module in modules:
         check_id = "CKV_" + "_".join(module.split("_")[:2])
         assert check_id in CASES, module
