@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ def cmd_gate(environments: Sequence[str] | None) -> dict[str, Any]:
 
 def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
     from blueprint import emulator, pki, terraform
-    from blueprint.emulator_gaps import GAPS
+    from blueprint.emulator_gaps import CAPABILITY_SWITCHES, GAPS
     from blueprint.verify import verify_environment
 
     (local,) = load_all(PROJECT_ROOT / "environments", only=["local"], display_root=PROJECT_ROOT)
@@ -125,6 +126,8 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
             "drill_total": len(verdicts),
             "drill_wrong": [v.attempt for v in verdicts if not v.correct],
             "drill_enforced_by_emulator": sorted({v.attempt for v in verdicts if v.how == drill.EMULATOR}),
+            "drill_by_method": dict(Counter(v.how for v in verdicts).most_common()),
+            "capability_switches": [g.control for g in CAPABILITY_SWITCHES],
             "emulator_gaps": [{"control": g.control, "handling": g.handling} for g in GAPS],
         }
     finally:
@@ -149,7 +152,9 @@ def cmd_main_job(args: argparse.Namespace) -> int:
         summary["deploy_local"] = cmd_deploy_local(keep_emulator=args.keep_emulator)
     summary["total_seconds"] = time.perf_counter() - started
     ok = summary["gate"]["ok"] and (
-        args.skip_deploy or (summary["deploy_local"]["idempotent"] and summary["deploy_local"]["verify_failed"] == 0)
+        args.skip_deploy
+        or (summary["deploy_local"]["idempotent"] and summary["deploy_local"]["verify_failed"] == 0
+            and not summary["deploy_local"]["drill_wrong"])
     )
     summary["ok"] = ok
     reports = PROJECT_ROOT / "reports"
@@ -182,9 +187,10 @@ def render_summary(summary: dict[str, Any]) -> str:
             *[f"             {result:>5}  {name}" for name, result in deploy["controls_verified"].items()],
             f"drill      : {deploy['drill_total'] - len(deploy['drill_wrong'])}/{deploy['drill_total']} verdicts as "
             f"expected in {deploy['drill_seconds']:.1f}s"
-            + (f" -- WRONG: {', '.join(deploy['drill_wrong'])}" if deploy["drill_wrong"] else "")
-            + f"; enforced by the emulator: {len(deploy['drill_enforced_by_emulator'])}, the rest evaluated from "
-            "the deployed policies",
+            + (f" -- WRONG: {', '.join(deploy['drill_wrong'])}" if deploy["drill_wrong"] else ""),
+            *[f"             {count:>5}  {how}" for how, count in deploy["drill_by_method"].items()],
+            "capability switches (controls `local` does not deploy; named in its emulator_capability_gaps output):",
+            *[f"  - {control}" for control in deploy["capability_switches"]],
             "emulator gaps (controls handled differently in `local`):",
             *[f"  - {g['control']}: {g['handling']}" for g in deploy["emulator_gaps"]],
         ]

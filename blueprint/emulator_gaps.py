@@ -80,11 +80,12 @@ LAMBDA_DEAD_LETTER_CONFIG = EmulatorGap(
     handling="`local` ignores changes to dead_letter_config of the quarantine function (the DLQ is still set at "
     "creation); the cloud environments show all drift",
 )
-COGNITO_RESOURCE_SERVER_DELETE = EmulatorGap(
-    control="Destroying the token issuer's resource server",
-    gap="moto answers DeleteResourceServer with HTTP 500",
-    handling="emulator teardown deletes the user pool through the API before `terraform destroy` "
-    "(blueprint.verify.delete_token_issuers); never done against AWS",
+TEARDOWN = EmulatorGap(
+    control="Destroying the token issuer and the trail",
+    gap="moto answers DeleteResourceServer with HTTP 500, and its DeleteTrail ignores the trail ARN the "
+    "provider sends (the trail silently survives)",
+    handling="emulator teardown deletes user pools and trails through the API before `terraform destroy` "
+    "(blueprint.verify.prepare_emulator_teardown); never done against AWS",
 )
 LAMBDA_INVOCATION = EmulatorGap(
     control="Quarantine function execution",
@@ -94,4 +95,4 @@ LAMBDA_INVOCATION = EmulatorGap(
 )
 CAPABILITY_SWITCHES: tuple[EmulatorGap, ...] = (MUTUAL_TLS_TRUST_STORE, LAMBDA_CODE_SIGNING, SECURITY_HUB_STANDARDS)
 GAPS = (*GAPS, *CAPABILITY_SWITCHES, S3_CONDITIONAL_DENIES, LAMBDA_DEAD_LETTER_CONFIG,
-        COGNITO_RESOURCE_SERVER_DELETE, LAMBDA_INVOCATION)
+        TEARDOWN, LAMBDA_INVOCATION)

@@ -274,16 +274,27 @@ def empty_buckets(endpoint: str, region: str, name_prefix: str) -> int:
     return removed
 
 
-def delete_token_issuers(endpoint: str, region: str, name_prefix: str) -> int:
-    """Emulator-only teardown step: moto answers DeleteResourceServer with HTTP 500, so the user pools
-    (and with them their resource servers, clients and domains) are deleted before `terraform destroy`,
-    which then finds them gone. Never used against AWS."""
-    cognito = clients(endpoint, region)("cognito-idp")
+def prepare_emulator_teardown(endpoint: str, region: str, name_prefix: str) -> dict[str, int]:
+    """Emulator-only steps before `terraform destroy` of `local` (never used against AWS), one per moto gap
+    (blueprint/emulator_gaps.py):
+
+    * buckets are emptied (see ``empty_buckets``);
+    * user pools are deleted through the API: moto answers DeleteResourceServer with HTTP 500;
+    * trails are deleted by name: moto's DeleteTrail ignores the ARN the provider sends, so the trail
+      would silently survive the destroy.
+
+    terraform then finds the pools and trails gone and drops them from its state.
+    """
+    client = clients(endpoint, region)
+    cognito, cloudtrail = client("cognito-idp"), client("cloudtrail")
     pools = [p["Id"] for p in cognito.list_user_pools(MaxResults=60)["UserPools"]
              if p["Name"].startswith(f"{name_prefix}-")]
     for pool in pools:
-        for domain in [cognito.describe_user_pool(UserPoolId=pool)["UserPool"].get("Domain")]:
-            if domain:
-                cognito.delete_user_pool_domain(Domain=domain, UserPoolId=pool)
+        domain = cognito.describe_user_pool(UserPoolId=pool)["UserPool"].get("Domain")
+        if domain:
+            cognito.delete_user_pool_domain(Domain=domain, UserPoolId=pool)
         cognito.delete_user_pool(UserPoolId=pool)
-    return len(pools)
+    trails = [t["Name"] for t in cloudtrail.describe_trails()["trailList"] if t["Name"].startswith(f"{name_prefix}-")]
+    for trail in trails:
+        cloudtrail.delete_trail(Name=trail)
+    return {"objects": empty_buckets(endpoint, region, name_prefix), "user_pools": len(pools), "trails": len(trails)}

@@ -12,7 +12,7 @@ import yaml
 
 from blueprint import emulator, pki, terraform
 from blueprint.loader import load_all
-from blueprint.verify import clients, delete_token_issuers, empty_buckets, verify_environment
+from blueprint.verify import clients, prepare_emulator_teardown, verify_environment
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -95,8 +95,8 @@ def test_drill_leaves_the_deployment_unchanged(deployed: tuple[Path, str]) -> No
 
 def test_destroy_leaves_nothing_behind(deployed: tuple[Path, str]) -> None:
     stack_dir, endpoint = deployed
-    empty_buckets(endpoint, "us-east-1", "ztai-local")
-    assert delete_token_issuers(endpoint, "us-east-1", "ztai-local") == 1  # moto gap, see the function
+    removed = prepare_emulator_teardown(endpoint, "us-east-1", "ztai-local")  # moto gaps, see the function
+    assert removed["user_pools"] == 1 and removed["trails"] == 1
     terraform.run(stack_dir, ["destroy", "-auto-approve", "-input=false", "-no-color"])
     assert terraform.state_resources(stack_dir) == []
     client = clients(endpoint, "us-east-1")
