@@ -289,8 +289,32 @@ class InferenceFleetConfig(_Model):
         return self
 
 
-def _default_callers() -> dict[str, list[ServingOperation]]:
-    return {"model-deployer": ["invoke", "update-routing"]}
+PersonaName = Literal["data_engineer", "model_trainer", "model_deployer", "security_auditor", "break_glass"]
+
+
+class CallerConfig(_Model):
+    """A calling role of the serving tier: one client-credentials app client, scoped to its operations.
+    Its client id and secret go to a Secrets Manager secret that only the named roles can read."""
+
+    operations: list[ServingOperation] = Field(min_length=1, description="Operations = token scopes.")
+    persona: PersonaName | None = Field(default=None, description="Platform persona whose role reads the secret.")
+    principals: list[PrincipalArn] = Field(
+        default_factory=list, description="Other roles (e.g. an application's) that read the client secret."
+    )
+
+    @model_validator(mode="after")
+    def _usable(self) -> CallerConfig:
+        if len(set(self.operations)) != len(self.operations):
+            raise FieldProblem("an operation is listed twice", fix="list each operation once",
+                               field=("operations",))
+        if self.persona is None and not self.principals:
+            raise FieldProblem("no role may read this caller's client secret, so it could never get a token",
+                               fix="set persona (e.g. model_deployer) or principals (role ARNs)", field=("persona",))
+        return self
+
+
+def _default_callers() -> dict[str, CallerConfig]:
+    return {"model-deployer": CallerConfig(operations=["invoke", "update-routing"], persona="model_deployer")}
 
 
 class ServingConfig(_Model):
@@ -311,9 +335,9 @@ class ServingConfig(_Model):
     client_revocation_list_file: RepoPath | None = Field(
         default=None, description="PEM/DER certificate revocation list of that CA. Default: none."
     )
-    callers: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{2,40}$")], list[ServingOperation]] = Field(
+    callers: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{2,40}$")], CallerConfig] = Field(
         default_factory=lambda: _default_callers(),
-        description="Calling roles: one client-credentials app client each, with these operations as scopes.",
+        description="Calling roles: one client-credentials app client each, with its operations as scopes.",
     )
     inference: InferenceFleetConfig = Field(default_factory=lambda: InferenceFleetConfig())
     anomaly_band_width: float = Field(
@@ -322,16 +346,11 @@ class ServingConfig(_Model):
 
     @field_validator("callers")
     @classmethod
-    def _callers_have_operations(
-        cls, value: dict[str, list[ServingOperation]]
-    ) -> dict[str, list[ServingOperation]]:
+    def _somebody_calls(cls, value: dict[str, CallerConfig]) -> dict[str, CallerConfig]:
         if not value:
             raise FieldProblem("no calling role is configured, so nobody could obtain a token",
-                               fix="add e.g. callers: {model-deployer: [invoke, update-routing]}")
-        for name, operations in value.items():
-            if not operations or len(set(operations)) != len(operations):
-                raise FieldProblem(f"caller {name!r} needs a non-empty list of distinct operations",
-                                   fix="list operations from: invoke, update-routing", field=(name,))
+                               fix="add e.g. callers: {model-deployer: {operations: [invoke], "
+                               "persona: model_deployer}}")
         return value
 
 

@@ -25,7 +25,7 @@ from blueprint.policy_eval import Decision, Request, evaluate
 from blueprint.verify import clients
 
 EMULATOR = "enforced by the emulator"
-EVALUATED = "evaluated from the deployed policies"
+EVALUATED = drill_response.EVALUATED
 TLS = {
     "aws:SecureTransport": "true",
     "s3:TlsVersion": "1.3",
@@ -240,6 +240,7 @@ def run(
     )
 
     # -- serving tokens and automated quarantine (the platform's own runtime code) --------------------
+    drill_response.client_secret_attempts(deployed, prefix, record)
     drill_response.token_attempts(deployed.client, endpoint, prefix, record)
     drill_response.quarantine_attempts(deployed.client, endpoint, region, prefix, account, deployed.decide, record)
     return verdicts

@@ -30,9 +30,10 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from blueprint.policy_eval import Decision
+from blueprint.policy_eval import Decision, Request, evaluate
 from workloads import token_validator as tv
 
+EVALUATED = "evaluated from the deployed policies"  # same wording as blueprint.drill
 TOKENS = "checked by the token validator with the deployed settings"
 HANDLER = "quarantine function run in-process against the emulator, effect evaluated from the deployed policies"
 Record = Callable[[str, str, Decision, str], None]
@@ -112,6 +113,24 @@ def token_attempts(client: Callable[[str], Any], endpoint: str, prefix: str, rec
            decide(_mint(claims("inference-client", ["invoke"]), key, kid), "invoke"), TOKENS)
     record("model deployer updates routing with a fresh token", "ALLOW",
            decide(_mint(claims("model-deployer", ["invoke", "update-routing"]), key, kid), "update-routing"), TOKENS)
+
+
+def client_secret_attempts(deployed: Any, prefix: str, record: Record) -> None:
+    """Who may read a caller's client credentials (the way to a token): evaluated from the deployed identity
+    policies, boundary and secret policy (moto enforces none of them)."""
+    secrets = deployed.client("secretsmanager")
+    secret = secrets.describe_secret(SecretId=f"{prefix}/serving/clients/model-deployer")
+    policy = json.loads(secrets.get_resource_policy(SecretId=secret["ARN"])["ResourcePolicy"])
+
+    def decide(persona: str) -> Decision:
+        request = Request(deployed.role(persona)["Arn"], "secretsmanager:GetSecretValue", secret["ARN"],
+                          {"aws:SecureTransport": "true", "aws:PrincipalAccount": deployed.account})
+        return evaluate(request, identity_policies=deployed.identity_policies(persona), resource_policies=[policy],
+                        boundary=deployed.boundary(persona))
+
+    record("model deployer reads its client credentials", "ALLOW", decide("model-deployer"), EVALUATED)
+    record("data engineer reads the deployer's client credentials", "DENY", decide("data-engineer"), EVALUATED)
+    record("break-glass reads the deployer's client credentials", "DENY", decide("break-glass"), EVALUATED)
 
 
 @contextlib.contextmanager
@@ -201,4 +220,4 @@ def quarantine_attempts(client: Callable[[str], Any], endpoint: str, region: str
     # leave the deployed environment as terraform made it
     iam.delete_role_policy(RoleName=engineer, PolicyName=handler.REVOKE_SESSIONS)
     iam.untag_role(RoleName=engineer, TagKeys=[k for k in tags if k.startswith("ztai:quarantine")]
-                   + ["ztai:quarantined", "ztai:last-quarantine-id"])
+                   + ["ztai:quarantined", "ztai:last-quarantine-id", "ztai:last-quarantined-at"])

@@ -66,7 +66,7 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
             logging = s3.get_bucket_logging(Bucket=bucket).get("LoggingEnabled", {})
             check(f"{bucket}: server access logging", logging.get("TargetBucket", "").startswith(
                 f"{name_prefix}-access-logs-"), logging.get("TargetBucket", "none"))
-        if any(part in bucket for part in ("-models-", "-log-archive-", "-access-logs-")):
+        if any(part in bucket for part in ("-models-", "-log-archive-")):
             lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
             check(f"{bucket}: Object Lock", lock.get("ObjectLockEnabled") == "Enabled")
 
@@ -225,6 +225,12 @@ def _verify_serving(client: Callable[[str], Any], check: Callable[..., None], pr
     parameters = client("ssm").get_parameters_by_path(Path=f"/{prefix}/serving/token/")["Parameters"]
     check("token validator settings in SSM (SecureString)", len(parameters) == 5
           and all(p["Type"] == "SecureString" for p in parameters), f"{len(parameters)} parameters")
+    secrets = client("secretsmanager")
+    listed = [x for x in secrets.list_secrets()["SecretList"] if x["Name"].startswith(f"{prefix}/serving/clients/")]
+    guarded = [x["Name"] for x in listed if x.get("KmsKeyId")
+               and secrets.get_resource_policy(SecretId=x["ARN"]).get("ResourcePolicy")]
+    check("caller client credentials in KMS-encrypted secrets with a resource policy",
+          listed and len(guarded) == len(listed), f"{len(guarded)}/{len(listed)} secrets")
     groups = [g for g in client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
               if g["AutoScalingGroupName"] == f"{prefix}-inference"]
     check("inference Auto Scaling group behind the target group",

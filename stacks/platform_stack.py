@@ -53,7 +53,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Services the local emulator must answer for; each gets the emulator endpoint in the provider.
 EMULATED_SERVICES = (
     "acm", "autoscaling", "batch", "cloudtrail", "cloudwatch", "cloudwatchlogs", "cognitoidp", "ec2", "elbv2",
-    "events", "guardduty", "iam", "kms", "lambda_", "s3", "scheduler", "securityhub", "signer", "sns", "sqs", "ssm",
+    "events", "guardduty", "iam", "kms", "lambda_", "s3", "scheduler", "secretsmanager", "securityhub", "signer",
+    "sns", "sqs", "ssm",
     "sts", "wafv2", "sagemaker",
 )
 
@@ -183,7 +184,8 @@ class PlatformStack(TerraformStack):
         # Emulator capability switches: what `local` deploys differently, by name (blueprint/emulator_gaps.py).
         self.capability_gaps = emulator_gaps.CAPABILITY_SWITCHES if config.is_emulated else ()
         gap_reason = {gap.control: f"emulator gap: {gap.gap}" for gap in self.capability_gaps}
-        alert_topic = self._compose_monitoring(prefix, keys, data_lake, log_archive, gap_reason, quarantine_package)
+        alert_topic = self._compose_monitoring(prefix, keys, data_lake, log_archive, list(networks.values()),
+                                               gap_reason, quarantine_package)
         self._compose_serving(prefix, project_root_rel, keys, networks["serving_network"], log_archive, inference,
                               alert_topic, gap_reason)
         TerraformOutput(self, "emulator_capability_gaps", value=[gap.control for gap in self.capability_gaps],
@@ -260,7 +262,8 @@ class PlatformStack(TerraformStack):
         ])
 
     def _compose_monitoring(self, prefix: str, keys: PlatformKeys, data_lake: DataLake, log_archive: LogArchive,
-                            gap_reason: dict[str, str], quarantine_package: FunctionPackage) -> AlertTopic:
+                            networks: list[PrivateNetwork], gap_reason: dict[str, str],
+                            quarantine_package: FunctionPackage) -> AlertTopic:
         """Seed step 6: trail, detections, threat detection, alert topic and automated quarantine."""
         config = self.config
         region, account = config.region, config.account_id
@@ -296,7 +299,10 @@ class PlatformStack(TerraformStack):
             code=FunctionCode(path=quarantine_package.path, sha256_hex=quarantine_package.sha256_hex),
             key=keys.logs, artifacts=artifacts, alert_topic=alert_topic, trail_log_group_name=trail.log_group.name,
             alarm_names=list(alarms.quarantine_filters),
-            protected_role_arns=[self.identities.break_glass.role_arn, self.identities.security_auditor.role_arn],
+            # never blind the response: people who respond, and the roles that deliver the evidence
+            protected_role_arns=[self.identities.break_glass.role_arn, self.identities.security_auditor.role_arn,
+                                 trail.delivery_role.role_arn,
+                                 *[network.flow_log_role.role_arn for network in networks]],
         )
         TerraformOutput(self, "alert_topic_arn", value=alert_topic.topic_arn)
         TerraformOutput(self, "trail_log_group", value=trail.log_group.name)
@@ -311,8 +317,15 @@ class PlatformStack(TerraformStack):
         region, account = config.region, config.account_id
         issuer = TokenIssuer(self, "token_issuer", props=TokenIssuerProps(
             name_prefix=prefix, account_id=account, region=region, token_ttl_minutes=serving.token_ttl_minutes,
-            callers=serving.callers, deletion_protection=not config.is_emulated), key=keys.models)
+            callers={name: caller.operations for name, caller in serving.callers.items()},
+            deletion_protection=not config.is_emulated,
+            secret_recovery_window_days=0 if config.is_emulated else 30), key=keys.models)
         issuer.grant_read_settings(inference)
+        for name, caller in serving.callers.items():
+            if caller.persona:
+                issuer.grant_client_secret(name, getattr(self.identities, caller.persona))
+            if caller.principals:
+                issuer.allow_client_secret_principals(name, caller.principals)
         trust_bucket = SecureBucket(self, "serving_trust", props=SecureBucketProps(
             bucket_name=f"{prefix}-serving-trust-{account}", owner_account_id=account, encryption_key=keys.models,
             access_log_bucket=log_archive.access_logs, force_destroy=config.is_emulated,
@@ -345,7 +358,8 @@ class PlatformStack(TerraformStack):
             logs_key=keys.logs,
         )
         InferenceFleet(self, "inference_fleet", props=InferenceFleetProps(
-            name_prefix=prefix, instance_type=serving.inference.instance_type, image_id=serving.inference.image_id,
+            name_prefix=prefix, account_id=account, instance_type=serving.inference.instance_type,
+            image_id=serving.inference.image_id,
             min_size=serving.inference.min_size, max_size=serving.inference.max_size,
             target_port=serving.inference.target_port, token_settings_path=issuer.parameter_path,
             ignore_tag_specification_drift_reason=LAUNCH_TEMPLATE_TAG_GAP if config.is_emulated else None),

@@ -63,8 +63,13 @@ def test_workload_roles_trust_one_service_with_confused_deputy_conditions(synthe
         services = as_list(trust["Principal"]["Service"])
         assert len(services) == 1 and "AWS" not in trust["Principal"], path
         assert role["tags"]["ztai:kind"] == "workload"
+        if "ztai:trust-scope-exception" in role["tags"] and services == ["lambda.amazonaws.com"]:
+            # documented exception: Lambda passes no aws:SourceArn for execution roles; the account still binds
+            assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}, path
+            assert "Lambda sends no aws:SourceArn" in role["tags"]["ztai:trust-scope-exception"]
+            continue
         if "ztai:trust-scope-exception" in role["tags"]:
-            # the one documented exception: EC2 instance profiles carry no source context
+            # the other documented exception: EC2 instance profiles carry no source context
             assert services == ["ec2.amazonaws.com"] and "Condition" not in trust, path
             assert "EC2 sends no aws:SourceAccount" in role["tags"]["ztai:trust-scope-exception"]
             continue

@@ -69,7 +69,7 @@ def test_each_log_source_gets_scoped_archive_statements(synthesized: Synthesized
 
 
 EXPECTED_DETECTIONS = {
-    "unauthorized-api-calls": ("UnauthorizedOperation", True),
+    "unauthorized-api-calls": ("UnauthorizedOperation", False),
     "root-account-usage": ('$.userIdentity.type = "Root"', False),
     "iam-policy-changes": ("PutRolePolicy", False),
     "console-signin-without-mfa": ('$.additionalEventData.MFAUsed != "Yes"', False),
@@ -190,10 +190,11 @@ def test_quarantine_function_runtime_controls(synthesized: Synthesized, env_name
     roles = {_path(b).split("/", 1)[1]: lid for lid, b in resources(stack, "aws_iam_role").items()}
     protected = variables["PROTECTED_ROLE_ARNS"].split(",")
     for path in ("identities/break_glass/role", "identities/security_auditor/role", "quarantine/role/role",
-                 "quarantine/scheduler_role/role"):
+                 "quarantine/scheduler_role/role", "audit_trail/delivery_role/role",
+                 "training_network/flow_log_role/role", "serving_network/flow_log_role/role"):
         assert f"${{aws_iam_role.{roles[path]}.arn}}" in protected, path
     alarm_names = sorted(a["alarm_name"] for a in resources(stack, "aws_cloudwatch_metric_alarm").values()
-                         if re.search(r"-(unauthorized-api-calls|data-bucket-access-denied|unexpected-principal-)",
+                         if re.search(r"-(data-bucket-access-denied|unexpected-principal-)",
                                       a["alarm_name"]))
     assert variables["QUARANTINE_ALARMS"].split(",") == alarm_names
     # every variable the handler reads is set, and nothing else (the handler is the contract)
@@ -212,7 +213,11 @@ def test_quarantine_role_is_least_privilege(synthesized: Synthesized, env_name: 
     assert set(iam["Action"]) == {"iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
                                   "iam:ListRoleTags", "iam:TagRole", "iam:UntagRole"}
     deny = by_sid["NeverTouchProtectedRoles"]
-    assert deny["Effect"] == "Deny" and set(deny["Action"]) == set(iam["Action"]) and len(deny["Resource"]) == 4
+    assert deny["Effect"] == "Deny" and set(deny["Action"]) == set(iam["Action"]) and len(deny["Resource"]) == 7
+    # the logs key only through Lambda (environment) and SQS (dead letters)
+    key_grants = [s for s in policy if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+    assert key_grants and all(s["Condition"]["StringEquals"]["kms:ViaService"] in (
+        f"lambda.{config.region}.amazonaws.com", f"sqs.{config.region}.amazonaws.com") for s in key_grants)
     for statement in policy:
         if statement["Effect"] == "Allow" and statement["Resource"] == "*":
             assert all(a.startswith("xray:") for a in as_list(statement["Action"])), statement["Sid"]

@@ -91,7 +91,8 @@ def test_token_issuer_scopes_per_role_and_short_lived_tokens(synthesized: Synthe
     for caller, client in clients.items():
         assert client["allowed_oauth_flows"] == ["client_credentials"], caller
         assert client["generate_secret"] is True
-        assert sorted(client["allowed_oauth_scopes"]) == sorted(f"{identifier}/{op}" for op in serving.callers[caller])
+        operations = serving.callers[caller].operations
+        assert sorted(client["allowed_oauth_scopes"]) == sorted(f"{identifier}/{op}" for op in operations)
         (units,) = client["token_validity_units"]
         assert units["access_token"] == "minutes"
         assert client["access_token_validity"] == serving.token_ttl_minutes
@@ -204,3 +205,30 @@ def test_anomaly_band_and_static_alarm_per_serving_metric(synthesized: Synthesiz
             dimensions = alarm.get("dimensions") or next(
                 q["metric"]["dimensions"] for q in alarm["metric_query"] if "metric" in q)
             assert target(stack, dimensions["LoadBalancer"].replace(".arn_suffix}", ".arn}"))["internal"] is True
+
+
+def test_each_caller_secret_is_readable_only_by_its_roles(synthesized: Synthesized, env_name: str) -> None:
+    stack = synthesized.stack(env_name)
+    serving = synthesized.environments[env_name].config.serving
+    secrets = {body["name"].rsplit("/", 1)[-1]: (logical, body)
+               for logical, body in resources(stack, "aws_secretsmanager_secret").items()}
+    assert set(secrets) == set(serving.callers)
+    policies = {target(stack, p["secret_arn"])["name"].rsplit("/", 1)[-1]: statements(p["policy"])
+                for p in resources(stack, "aws_secretsmanager_secret_policy").values()}
+    roles = {logical: body for logical, body in resources(stack, "aws_iam_role").items()}
+    for caller, (logical, secret) in secrets.items():
+        assert target(stack, secret["kms_key_id"])["//"]["metadata"]["path"].endswith("keys/models/key")
+        expected = set(serving.callers[caller].principals)
+        persona = serving.callers[caller].persona
+        persona_role = next((lid for lid, body in roles.items()
+                             if body["//"]["metadata"]["path"].endswith(f"identities/{persona}/role")), None)
+        if persona:
+            expected.add(f"${{aws_iam_role.{persona_role}.arn}}")
+        readers = {arn for s in policies[caller] if s["Effect"] == "Allow" for arn in s["Principal"]["AWS"]}
+        assert readers == expected, caller
+        # identity side: only that persona's role may read this secret
+        holders = [path for path, body in by_path(stack, "aws_iam_role_policy").items()
+                   if f"aws_secretsmanager_secret.{logical}.arn" in body["policy"]]
+        assert holders == ([f"identities/{persona}/policy"] if persona else []), caller
+    version = next(iter(resources(stack, "aws_secretsmanager_secret_version").values()))
+    assert version["secret_string"].startswith("${jsonencode(") and "client_secret" in version["secret_string"]

@@ -40,6 +40,12 @@ NAMESPACE, METRIC = "ZTAI/ztai-prod/Security", "DataBucketAccessDenied"
 ACCESS_DENIED = ('{ ($.eventSource = "s3.amazonaws.com") && ($.errorCode = "AccessDenied") && '
                  f'($.requestParameters.bucketName = "{DATA_BUCKET}") }}')
 WINDOW = 30
+# exactly what the function's IAM policy allows (constructs/zero_trust_ai/quarantine_function.py)
+ALLOWED_API = frozenset({
+    "iam:ListRoleTags", "iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:TagRole",
+    "iam:UntagRole", "scheduler:CreateSchedule", "scheduler:DeleteSchedule", "logs:DescribeMetricFilters",
+    "logs:FilterLogEvents",
+})
 FINDING_ID = "7ac4c81b5f38b3c0a6f1e2d9c4b2a1e0"
 QID = f"gd-{FINDING_ID}"
 
@@ -111,6 +117,100 @@ GUARDDUTY_EVENT = json.loads(f"""{{
     "description": "Credentials created exclusively for an EC2 instance using instance role {ROLE} have been used from external IP address 198.51.100.23."
   }}
 }}""")  # noqa: E501
+
+S3_FINDING_ID = "92c5e4a1b07d3f6e8a2b9c1d0e4f7a36"
+S3_FINDING_TYPE = "Exfiltration:S3/AnomalousBehavior"
+# EventBridge "GuardDuty Finding" event of an S3 Protection finding (CloudTrail S3 data events): resourceType S3Bucket,
+# with the caller in accessKeyDetails and the bucket in s3BucketDetails (GuardDuty finding format, S3 finding types).
+S3_FINDING_EVENT = json.loads(f"""{{
+  "version": "0",
+  "id": "0f3a9d1e-6b27-4c1d-9a8e-5d4c3b2a1f09",
+  "detail-type": "GuardDuty Finding",
+  "source": "aws.guardduty",
+  "account": "{ACCOUNT}",
+  "time": "2025-06-01T12:14:52Z",
+  "region": "{REGION}",
+  "resources": [],
+  "detail": {{
+    "schemaVersion": "2.0",
+    "accountId": "{ACCOUNT}",
+    "region": "{REGION}",
+    "partition": "aws",
+    "id": "{S3_FINDING_ID}",
+    "arn": "arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/{S3_FINDING_ID}",
+    "type": "{S3_FINDING_TYPE}",
+    "resource": {{
+      "resourceType": "S3Bucket",
+      "accessKeyDetails": {{
+        "accessKeyId": "ASIAZ3EXAMPLE4TRAIN7",
+        "principalId": "AROAZ3EXAMPLETRAINER:botocore-session-1717243061",
+        "userName": "{TRAINER}",
+        "userType": "AssumedRole"
+      }},
+      "s3BucketDetails": [
+        {{
+          "arn": "arn:aws:s3:::{DATA_BUCKET}",
+          "name": "{DATA_BUCKET}",
+          "type": "Destination",
+          "createdAt": "2024-11-04T09:12:40.000Z",
+          "owner": {{"id": "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"}},
+          "tags": [{{"key": "ztai:data-class", "value": "restricted"}}],
+          "defaultServerSideEncryption": {{
+            "encryptionType": "aws:kms",
+            "kmsMasterKeyArn": "arn:aws:kms:{REGION}:{ACCOUNT}:key/1f2e3d4c-5b6a-4987-8a7b-6c5d4e3f2a1b"
+          }},
+          "publicAccess": {{
+            "permissionConfiguration": {{
+              "bucketLevelPermissions": {{
+                "accessControlList": {{"allowsPublicReadAccess": false, "allowsPublicWriteAccess": false}},
+                "bucketPolicy": {{"allowsPublicReadAccess": false, "allowsPublicWriteAccess": false}},
+                "blockPublicAccess": {{"ignorePublicAcls": true, "restrictPublicBuckets": true,
+                                      "blockPublicAcls": true, "blockPublicPolicy": true}}
+              }},
+              "accountLevelPermissions": {{
+                "blockPublicAccess": {{"ignorePublicAcls": true, "restrictPublicBuckets": true,
+                                      "blockPublicAcls": true, "blockPublicPolicy": true}}
+              }}
+            }},
+            "effectivePermission": "NOT_PUBLIC"
+          }}
+        }}
+      ]
+    }},
+    "service": {{
+      "serviceName": "guardduty",
+      "detectorId": "12abc34d567e8fa901bc2d34e56789f0",
+      "action": {{
+        "actionType": "AWS_API_CALL",
+        "awsApiCallAction": {{
+          "api": "GetObject",
+          "serviceName": "s3.amazonaws.com",
+          "callerType": "Remote IP",
+          "remoteIpDetails": {{
+            "ipAddressV4": "198.51.100.23",
+            "organization": {{"asn": "64500", "asnOrg": "EXAMPLE-NET", "isp": "Example ISP", "org": "Example ISP"}},
+            "country": {{"countryName": "Netherlands"}},
+            "city": {{"cityName": "Amsterdam"}},
+            "geoLocation": {{"lat": 52.37, "lon": 4.89}}
+          }},
+          "affectedResources": {{"AWS::S3::Bucket": "{DATA_BUCKET}"}}
+        }}
+      }},
+      "resourceRole": "TARGET",
+      "additionalInfo": {{"value": "{{}}", "type": "default"}},
+      "evidence": null,
+      "eventFirstSeen": "2025-06-01T12:01:17Z",
+      "eventLastSeen": "2025-06-01T12:09:44Z",
+      "archived": false,
+      "count": 1
+    }},
+    "severity": 8,
+    "createdAt": "2025-06-01T12:14:52.301Z",
+    "updatedAt": "2025-06-01T12:14:52.301Z",
+    "title": "Anomalous S3 data-retrieval API calls by {TRAINER} on bucket {DATA_BUCKET}.",
+    "description": "An IAM entity invoked S3 APIs that retrieve data from bucket {DATA_BUCKET} in a suspicious way."
+  }}
+}}""")
 
 # EventBridge "CloudWatch Alarm State Change" event: the single metric alarm sample of the CloudWatch user guide
 # (cloudwatch-and-eventbridge.html), for an alarm on a CloudTrail metric filter's metric (no dimensions).
@@ -187,8 +287,9 @@ def cloudtrail_record(identity: dict[str, Any], *, error: str | None = "AccessDe
     return record
 
 
-def assumed_role(name: str, account: str = ACCOUNT) -> dict[str, Any]:
-    return {
+def assumed_role(name: str, account: str = ACCOUNT, created: str | None = "2025-06-01T11:30:02Z") -> dict[str, Any]:
+    """``userIdentity`` of a role session; ``created``: its ``sessionContext.attributes.creationDate`` or None."""
+    identity: dict[str, Any] = {
         "type": "AssumedRole",
         "principalId": "AROAZ3EXAMPLETRAINER:botocore-session-1717243061",
         "arn": f"arn:aws:sts::{account}:assumed-role/{name}/botocore-session-1717243061",
@@ -197,9 +298,12 @@ def assumed_role(name: str, account: str = ACCOUNT) -> dict[str, Any]:
         "sessionContext": {
             "sessionIssuer": {"type": "Role", "principalId": "AROAZ3EXAMPLETRAINER", "arn": role_arn(name, account),
                               "accountId": account, "userName": name},
-            "attributes": {"creationDate": "2025-06-01T11:30:02Z", "mfaAuthenticated": "false"},
+            "attributes": {"creationDate": created, "mfaAuthenticated": "false"},
         },
     }
+    if created is None:
+        del identity["sessionContext"]["attributes"]["creationDate"]
+    return identity
 
 
 def put_filter(logs: Any, name: str, pattern: str, *, log_group: str = TRAIL, metric: str = METRIC,
@@ -224,6 +328,7 @@ class Aws:
     scheduler: Any
     logs: Any
     clock: list[datetime]  # clock[0] is what handler.now() returns
+    api: list[str]  # "<service>:<Operation>" of every request made by the handler's clients
 
     def policies(self, role: str) -> dict[str, Any]:
         names = self.iam.list_role_policies(RoleName=role)["PolicyNames"]
@@ -272,7 +377,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         put_filter(logs, ALARM, ACCESS_DENIED)
         scheduler = boto3.client("scheduler")
         scheduler.create_schedule_group(Name=GROUP)
-        yield Aws(iam, scheduler, logs, clock)
+        api: list[str] = []
+
+        def capture(model: Any, **_: Any) -> None:
+            api.append(f"{model.service_model.endpoint_prefix}:{model.name}")
+
+        # clients created from now on (the handler's, not the ones above) report every request they make
+        session = boto3.DEFAULT_SESSION
+        assert session is not None
+        session.events.register("provide-client-params", capture)
+        yield Aws(iam, scheduler, logs, clock, api)
+        session.events.unregister("provide-client-params", capture)
+        assert set(api) <= ALLOWED_API, f"outside the function's IAM policy: {sorted(set(api) - ALLOWED_API)}"
 
 
 @pytest.fixture
@@ -317,6 +433,17 @@ def guardduty(user_name: str = ROLE, user_type: str = "AssumedRole", **detail: A
     return dict(event)
 
 
+def s3_finding(user_name: str = TRAINER, user_type: str = "AssumedRole", **detail: Any) -> dict[str, Any]:
+    event = json.loads(json.dumps(S3_FINDING_EVENT))
+    event["detail"]["resource"]["accessKeyDetails"].update(userName=user_name, userType=user_type)
+    event["detail"].update(detail)
+    return dict(event)
+
+
+def iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def alarm(alarm_name: str = ALARM, state: str = "ALARM", **metric: Any) -> dict[str, Any]:
     """The alarm event, renamed / in another state, with ``metric`` merged into its metricStat.metric."""
     event = json.loads(json.dumps(ALARM_EVENT))
@@ -354,6 +481,7 @@ def test_guardduty_finding_quarantines_the_role(aws: Aws, records: list[dict[str
         "ztai:quarantined": "true",
         "ztai:quarantine-id": QID,
         "ztai:quarantined-at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ztai:last-quarantined-at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "ztai:quarantine-release-at": release_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "ztai:quarantine-reason": "GuardDuty UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS "
                                   f"severity 8 finding {FINDING_ID}",
@@ -374,6 +502,75 @@ def test_guardduty_finding_quarantines_the_role(aws: Aws, records: list[dict[str
     assert line["severity"] == 8 and line["finding_id"] == FINDING_ID
     assert line["finding_type"] == "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"
     assert line["release_at"] == release_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize("finding_type", [
+    "Exfiltration:S3/AnomalousBehavior", "Discovery:S3/AnomalousBehavior", "UnauthorizedAccess:S3/TorIPCaller"])
+def test_s3_protection_finding_quarantines_the_calling_role(aws: Aws, records: list[dict[str, Any]],
+                                                            finding_type: str) -> None:
+    at = aws.clock[0]
+
+    result = invoke(s3_finding(type=finding_type))
+
+    assert [(a["action"], a["role"]) for a in result["actions"]] == [("quarantined", TRAINER)]
+    assert aws.policies(TRAINER) == expected_policies(at) and aws.policies(ROLE) == {}
+    reason = f"GuardDuty {finding_type} severity 8 finding {S3_FINDING_ID} on s3://{DATA_BUCKET}"
+    tags = aws.tags(TRAINER)
+    assert tags["ztai:quarantined"] == "true" and tags["ztai:quarantine-reason"] == reason
+    assert tags["ztai:quarantine-id"] == f"gd-{S3_FINDING_ID}"
+    assert json.loads(aws.schedule(TRAINER)["Target"]["Input"])["quarantine_id"] == f"gd-{S3_FINDING_ID}"
+    [line] = records
+    assert (line["action"], line["role"], line["reason"]) == ("quarantined", TRAINER, reason)
+    assert line["buckets"] == [DATA_BUCKET] and line["resource_type"] == "S3Bucket"
+    assert line["finding_type"] == finding_type and line["access_key_id"] == "ASIAZ3EXAMPLE4TRAIN7"
+    assert {"iam:PutRolePolicy", "iam:TagRole", "scheduler:CreateSchedule"} <= set(aws.api)
+
+
+def test_s3_protection_finding_of_an_iam_user_is_skipped(aws: Aws, records: list[dict[str, Any]]) -> None:
+    result = invoke(s3_finding("ci-deployer", "IAMUser"))
+
+    assert [a["action"] for a in result["actions"]] == ["ignored"]
+    [line] = records
+    assert (line["principal"], line["user_type"], line["buckets"]) == ("ci-deployer", "IAMUser", [DATA_BUCKET])
+    assert all(aws.policies(r) == {} for r in (ROLE, TRAINER)) and aws.schedules() == []
+
+
+def test_s3_protection_finding_of_another_accounts_role_is_ignored(aws: Aws, records: list[dict[str, Any]]) -> None:
+    """A cross-account caller's role name would name whatever role of ours happens to share it."""
+    event = s3_finding()
+    event["detail"]["service"]["action"]["awsApiCallAction"]["remoteAccountDetails"] = {
+        "accountId": "210987654321", "affiliated": False}
+
+    result = invoke(event)
+
+    assert [a["action"] for a in result["actions"]] == ["ignored"]
+    [line] = records
+    assert (line["caller_account"], line["principal"], line["_level"]) == ("210987654321", TRAINER, "WARNING")
+    assert aws.policies(TRAINER) == {} and aws.schedules() == []
+
+
+def test_access_key_finding_used_from_another_account_still_quarantines(aws: Aws) -> None:
+    """InstanceCredentialExfiltration.InsideAWS: our role's key, used from someone else's account."""
+    event = guardduty(type="UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS")
+    event["detail"]["service"]["action"]["awsApiCallAction"]["remoteAccountDetails"] = {
+        "accountId": "210987654321", "affiliated": False}
+
+    assert [a["action"] for a in invoke(event)["actions"]] == ["quarantined"]
+    assert aws.policies(ROLE) == expected_policies(aws.clock[0])
+
+
+def test_finding_without_access_key_details_is_ignored(aws: Aws, records: list[dict[str, Any]]) -> None:
+    event = guardduty(type="Backdoor:EC2/C&CActivity.B!DNS", title="C&C activity from an EC2 instance")
+    event["detail"]["resource"] = {"resourceType": "Instance", "instanceDetails": {
+        "instanceId": "i-0a1b2c3d4e5f67890", "instanceType": "g5.xlarge",
+        "iamInstanceProfile": {"arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{ROLE}", "id": "AIPAZ3EXAMPLEPROFILE"}}}
+
+    result = invoke(event)
+
+    assert [a["action"] for a in result["actions"]] == ["ignored"]
+    [line] = records
+    assert (line["action"], line["resource_type"], line["_level"]) == ("ignored", "Instance", "INFO")
+    assert all(aws.policies(r) == {} for r in (ROLE, TRAINER)) and aws.schedules() == []
 
 
 def test_revocation_time_rounds_up_to_the_next_second(aws: Aws) -> None:
@@ -406,7 +603,9 @@ def test_release_lifts_deny_all_keeps_session_revocation(aws: Aws, records: list
     assert [a["action"] for a in result["actions"]] == ["released"]
     policies = expected_policies(at)
     assert aws.policies(ROLE) == {"ztai-quarantine-revoke-sessions": policies["ztai-quarantine-revoke-sessions"]}
-    assert aws.tags(ROLE) == {"team": "ml", "ztai:quarantined": "false", "ztai:last-quarantine-id": QID}
+    kept = {"team": "ml", "ztai:quarantined": "false", "ztai:last-quarantine-id": QID,
+            "ztai:last-quarantined-at": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert aws.tags(ROLE) == kept
     with pytest.raises(ClientError) as missing:
         aws.schedule(ROLE)
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
@@ -414,7 +613,7 @@ def test_release_lifts_deny_all_keeps_session_revocation(aws: Aws, records: list
     again = invoke(release_event)
 
     assert [a["action"] for a in again["actions"]] == ["release-noop"]
-    assert aws.tags(ROLE) == {"team": "ml", "ztai:quarantined": "false", "ztai:last-quarantine-id": QID}
+    assert aws.tags(ROLE) == kept
     assert [r["action"] for r in records] == ["quarantined", "released", "release-noop"]
 
     # a later finding quarantines again (the kept revoke-sessions policy is not mistaken for a quarantine)
@@ -453,7 +652,8 @@ def test_incomplete_quarantine_is_completed_on_retry(aws: Aws) -> None:
 
 def put_trail(aws: Aws, *entries: tuple[datetime, str]) -> None:
     stream = f"{ACCOUNT}_CloudTrail_{REGION}"
-    aws.logs.create_log_stream(logGroupName=TRAIL, logStreamName=stream)
+    if not aws.logs.describe_log_streams(logGroupName=TRAIL, logStreamNamePrefix=stream)["logStreams"]:
+        aws.logs.create_log_stream(logGroupName=TRAIL, logStreamName=stream)
     aws.logs.put_log_events(logGroupName=TRAIL, logStreamName=stream, logEvents=[
         {"timestamp": int(when.timestamp() * 1000), "message": message} for when, message in sorted(entries)])
 
@@ -528,6 +728,134 @@ def test_alarm_searches_with_exactly_the_filters_publishing_its_metric(aws: Aws,
 
     assert [a["action"] for a in again["actions"]] == ["already-quarantined"]
     assert [r["filterPattern"] for r in requests(calls, "FilterLogEvents")] == [by_bucket]
+
+
+def trail_denial(role: str, created: str | None) -> str:
+    """A CloudTrail AccessDenied record (it matches the alarm's filter) of a ``role`` session created at ``created``."""
+    return json.dumps(cloudtrail_record(assumed_role(role, created=created)))
+
+
+def alarm_at(when: datetime) -> dict[str, Any]:
+    """The alarm entering ALARM (again) at ``when``."""
+    event = alarm()
+    event["detail"]["state"]["timestamp"] = when.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    return event
+
+
+def quarantine_then_release(aws: Aws) -> datetime:
+    """The alarm quarantines TRAINER (an instance-profile session issued 3 h earlier), the schedule releases it.
+
+    Returns the quarantine time; the clock is left at the release.
+    """
+    at = aws.clock[0]
+    put_trail(aws, (at - timedelta(minutes=2), trail_denial(TRAINER, iso(at - timedelta(hours=3)))))
+    assert [a["action"] for a in invoke(alarm_at(at))["actions"]] == ["quarantined"]
+    release = json.loads(aws.schedule(TRAINER)["Target"]["Input"])
+    aws.clock[0] = at + timedelta(minutes=WINDOW)
+    assert [a["action"] for a in invoke(release)["actions"]] == ["released"]
+    assert aws.tags(TRAINER)["ztai:last-quarantined-at"] == iso(at)
+    return at
+
+
+def test_denials_of_revoked_sessions_do_not_quarantine_again(aws: Aws, records: list[dict[str, Any]]) -> None:
+    """After the release, the kept revoke-sessions policy denies the old sessions: expected, not a new incident."""
+    at = quarantine_then_release(aws)
+    first_qid = f"cw-{ALARM}-{at:%Y-%m-%dT%H:%M:%S}.000+0000"
+    now = aws.clock[0] = aws.clock[0] + timedelta(minutes=5)
+    put_trail(aws,
+              (now - timedelta(minutes=4), trail_denial(TRAINER, iso(at - timedelta(hours=3)))),
+              (now - timedelta(minutes=1), trail_denial(TRAINER, iso(at - timedelta(seconds=1)))))  # last revoked
+    before = (aws.policies(TRAINER), aws.tags(TRAINER), aws.schedules())
+
+    result = invoke(alarm_at(now))
+
+    assert [(a["action"], a["role"]) for a in result["actions"]] == [("skipped-revoked-session", TRAINER)]
+    assert (aws.policies(TRAINER), aws.tags(TRAINER), aws.schedules()) == before
+    line = records[-1]
+    assert (line["action"], line["role"], line["_level"]) == ("skipped-revoked-session", TRAINER, "INFO")
+    assert line["newest_session_created"] == iso(at - timedelta(seconds=1)) and line["revoked_before"] == iso(at)
+    assert line["last_quarantine_id"] == first_qid and line["alarm"] == ALARM
+    assert "iam:GetRolePolicy" in aws.api
+
+
+@pytest.mark.parametrize("sessions", [
+    pytest.param(["after-release"], id="session-created-after-release"),
+    pytest.param(["at-quarantine"], id="session-created-at-the-quarantine-time"),  # DateLessThan: not revoked
+    pytest.param(["old", "after-release"], id="old-and-new-sessions"),
+    pytest.param(["no-creation-date"], id="no-creation-date"),
+    pytest.param(["old", "unparsable"], id="old-and-unparsable-creation-date"),
+    pytest.param(["naive"], id="creation-date-without-time-zone"),
+])
+def test_denials_of_new_sessions_quarantine_again(aws: Aws, records: list[dict[str, Any]],
+                                                  sessions: list[str]) -> None:
+    at = quarantine_then_release(aws)
+    released = aws.clock[0]
+    now = aws.clock[0] = released + timedelta(minutes=5)
+    created = {"old": iso(at - timedelta(hours=3)), "after-release": iso(released + timedelta(minutes=1)),
+               "at-quarantine": iso(at), "no-creation-date": None, "unparsable": "yesterday",
+               "naive": f"{released + timedelta(minutes=1):%Y-%m-%dT%H:%M:%S}"}
+    put_trail(aws, *[(now - timedelta(minutes=3, seconds=i), trail_denial(TRAINER, created[session]))
+                     for i, session in enumerate(sessions)])
+
+    result = invoke(alarm_at(now))
+
+    assert [(a["action"], a["role"]) for a in result["actions"]] == [("quarantined", TRAINER)]
+    assert aws.policies(TRAINER) == expected_policies(now)
+    tags = aws.tags(TRAINER)
+    assert tags["ztai:quarantined"] == "true" and tags["ztai:last-quarantined-at"] == iso(now)
+    assert tags["ztai:quarantine-id"] == f"cw-{ALARM}-{now:%Y-%m-%dT%H:%M:%S}.000+0000"
+    assert aws.schedules() == [f"ztai-release-{TRAINER}"]
+
+
+@pytest.mark.parametrize("tamper", ["revoke-policy-deleted", "revoke-policy-narrowed", "revoke-policy-older",
+                                    "tag-removed"])
+def test_old_sessions_count_when_their_revocation_is_not_in_force(aws: Aws, records: list[dict[str, Any]],
+                                                                  tamper: str) -> None:
+    """Skipping is only for sessions the kept policy really denies: otherwise their denials are not ours."""
+    at = quarantine_then_release(aws)
+    revoke = "ztai-quarantine-revoke-sessions"
+    if tamper == "revoke-policy-deleted":
+        aws.iam.delete_role_policy(RoleName=TRAINER, PolicyName=revoke)
+    elif tamper == "tag-removed":
+        aws.iam.untag_role(RoleName=TRAINER, TagKeys=["ztai:last-quarantined-at"])
+    else:
+        document = expected_policies(at - timedelta(hours=4))[revoke]  # older: the 3 h old session is not revoked
+        if tamper == "revoke-policy-narrowed":
+            document = expected_policies(at)[revoke]
+            document["Statement"][0]["Action"] = "s3:PutObject"
+        aws.iam.put_role_policy(RoleName=TRAINER, PolicyName=revoke, PolicyDocument=json.dumps(document))
+    now = aws.clock[0] = aws.clock[0] + timedelta(minutes=5)
+    put_trail(aws, (now - timedelta(minutes=2), trail_denial(TRAINER, iso(at - timedelta(hours=3)))))
+
+    result = invoke(alarm_at(now))
+
+    assert [a["action"] for a in result["actions"]] == ["quarantined"]
+    assert aws.policies(TRAINER) == expected_policies(now)
+
+
+def test_incomplete_quarantine_is_completed_even_for_old_sessions(aws: Aws) -> None:
+    """Deny-all written, tags not: the retry must finish the job (schedule, tags), whatever the sessions' age."""
+    at = quarantine_then_release(aws)
+    now = aws.clock[0] = aws.clock[0] + timedelta(minutes=5)
+    aws.iam.put_role_policy(RoleName=TRAINER, PolicyName="ztai-quarantine-deny-all",
+                            PolicyDocument=json.dumps(expected_policies(now)["ztai-quarantine-deny-all"]))
+    put_trail(aws, (now - timedelta(minutes=2), trail_denial(TRAINER, iso(at - timedelta(hours=3)))))
+
+    result = invoke(alarm_at(now))
+
+    assert [a["action"] for a in result["actions"]] == ["quarantined"]
+    assert aws.tags(TRAINER)["ztai:quarantined"] == "true" and aws.schedules() == [f"ztai-release-{TRAINER}"]
+
+
+def test_release_of_a_quarantine_without_the_last_quarantined_at_tag_writes_it(aws: Aws) -> None:
+    """A quarantine made before the tag existed still leaves the cut-off behind at release."""
+    at = aws.clock[0]
+    invoke(guardduty())
+    aws.iam.untag_role(RoleName=ROLE, TagKeys=["ztai:last-quarantined-at"])
+
+    invoke({"ztai_action": "release", "role_name": ROLE, "quarantine_id": QID})
+
+    assert aws.tags(ROLE)["ztai:last-quarantined-at"] == iso(at)
 
 
 @pytest.mark.parametrize(("name", "state", "why"), [
@@ -656,7 +984,12 @@ MALFORMED: dict[str, Any] = {
     "gd-no-detail": {k: v for k, v in GUARDDUTY_EVENT.items() if k != "detail"},
     "gd-detail-not-object": {**GUARDDUTY_EVENT, "detail": "finding"},
     "gd-no-resource": _without(("detail", "resource")),
-    "gd-no-access-key-details": _without(("detail", "resource", "accessKeyDetails")),
+    "gd-no-access-key-details": _without(("detail", "resource", "accessKeyDetails")),  # an AccessKey finding
+    "gd-s3-access-key-details-not-object": s3_finding(resource={"resourceType": "S3Bucket",
+                                                                "accessKeyDetails": "ASIAZ3EXAMPLE4TRAIN7"}),
+    "gd-s3-no-user-type": s3_finding(resource={"resourceType": "S3Bucket", "accessKeyDetails": {"userName": TRAINER}}),
+    "gd-s3-bucket-details-not-list": s3_finding(resource={**S3_FINDING_EVENT["detail"]["resource"],
+                                                          "s3BucketDetails": {"name": DATA_BUCKET}}),
     "gd-no-user-name": _without(("detail", "resource", "accessKeyDetails", "userName")),
     "gd-severity-string": guardduty(severity="8"),
     "gd-bad-role-name": guardduty("ztai-prod-inference; rm -rf"),

@@ -112,4 +112,8 @@ QUARANTINE_SCHEDULER = ("scheduler:CreateSchedule", "scheduler:DeleteSchedule")
 XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 # -- serving ----------------------------------------------------------------------------------------------
-SSM_READ_PARAMETERS = ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath")
+SSM_READ_PARAMETERS = ("ssm:GetParameter", "ssm:GetParameters")
+SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+# What the Auto Scaling service-linked role needs on a CMK that encrypts launched volumes.
+KMS_EBS_VOLUMES = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
+                   "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")

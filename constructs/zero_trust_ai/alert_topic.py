@@ -80,5 +80,9 @@ class AlertTopic(PlatformConstruct):
     def _allow(self, label: str, service: str, conditions: dict[str, dict[str, str]]) -> None:
         self.policy.add(Statement(sid=f"Publish{label}", effect="Allow", principals={"Service": service},
                                   actions=["sns:Publish"], resources=[self.topic.arn], conditions=conditions))
+        # EventBridge does not send source context to KMS (the topic policy scopes it by rule ARN instead);
+        # CloudWatch does.
+        key_conditions = ({} if service == "events.amazonaws.com"
+                          else {"StringEquals": {"aws:SourceAccount": self.props.account_id}})
         self.key.grant_service(sid=f"AlertTopic{label}", service=service, key_actions=KMS_PUBLISHER,
-                               conditions={"StringEquals": {"aws:SourceAccount": self.props.account_id}})
+                               conditions=key_conditions)

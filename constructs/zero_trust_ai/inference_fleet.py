@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.security_group_rule import SecurityGroupRule
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
+from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.private_network import PrivateNetwork
@@ -38,6 +39,7 @@ class InferenceFleetProps(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
+    account_id: str = Field(pattern=r"^\d{12}$")
     instance_type: str
     image_id: str
     min_size: int = Field(ge=0)
@@ -86,6 +88,15 @@ class InferenceFleet(PlatformConstruct):
             source_security_group_id=self.security_group.id,
             description="Serving ALB to the inference targets only",
         )
+        # The Auto Scaling service-linked role launches the instances: it needs the volume key (AWS: "the
+        # service-linked role's permissions do not include access to your customer managed keys").
+        autoscaling = (f"arn:aws:iam::{props.account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
+                       "AWSServiceRoleForAutoScaling")
+        volume_key.grant_aws_principal(sid="AutoScalingUsesVolumeKey", principal_arn=autoscaling,
+                                       key_actions=actions.KMS_EBS_VOLUMES)
+        volume_key.grant_aws_principal(sid="AutoScalingGrantsVolumeKey", principal_arn=autoscaling,
+                                       key_actions=("kms:CreateGrant",),
+                                       conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}})
         self.instance_profile = IamInstanceProfile(self, "instance_profile", name=f"{prefix}-inference",
                                                    role=role.role.name)
         user_data = (

@@ -46,7 +46,8 @@ class LogArchive(PlatformConstruct):
     * ``access_logs`` -- receives S3 server access logs and load-balancer access logs. AWS delivers those
       two only to buckets whose default encryption is SSE-S3 (SSE-KMS is not supported by either
       delivery), so this bucket is the one documented SSE-S3 exception; it is still private,
-      versioned, TLS-only and Object-Locked.
+      versioned and TLS-only, but not Object-Locked (S3 refuses to deliver access logs to a bucket with
+      a default retention period).
     """
 
     implements: ClassVar[tuple[str, ...]] = ('ZT-NET-2', 'ZT-DATA-1')
@@ -69,7 +70,8 @@ class LogArchive(PlatformConstruct):
                 sse_s3_reason="S3 server access logging and ALB access logs can only be delivered to SSE-S3 buckets",
                 access_log_bucket=None,
                 access_log_opt_out_reason="this is the access-log sink; logging it into itself would loop",
-                object_lock=lock,
+                # No Object Lock: S3 does not deliver server access logs to a bucket with a default
+                # retention period. Versioning keeps every overwritten or deleted log version.
                 lifecycle_rules=lifecycle,
                 force_destroy=props.force_destroy,
                 eventbridge_notifications=props.eventbridge_notifications,

@@ -13,6 +13,9 @@ from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.policy import PolicyDocument, Statement
 
+# Services whose Get/List/Filter calls read data, logs or secrets: never allowed on "*" by the boundary.
+DATA_SERVICES = frozenset({"s3", "kms", "secretsmanager", "ssm", "logs"})
+
 
 class PermissionsBoundaryProps(BaseModel):
     """Props of :class:`PermissionsBoundary`."""
@@ -51,16 +54,18 @@ class PermissionsBoundary(PlatformConstruct):
             f"arn:aws:securityhub:{region}:{account}:*",
             f"arn:aws:scheduler:{region}:{account}:*",
             f"arn:aws:execute-api:{region}:{account}:*",
+            f"arn:aws:secretsmanager:{region}:{account}:secret:{prefix}/*",
         ]
+        # Read-only calls that need "*" (Describe/List APIs without resource-level permissions). Data reads
+        # (S3 objects, KMS, secrets, parameters) are never among them: those stay on platform resources only.
+        global_reads = [a for a in sorted(set(props.allowed_actions))
+                        if a.split(":")[1].startswith(("Describe", "List", "Get", "Lookup", "Filter", "StartQuery"))
+                        and a.split(":")[0] not in DATA_SERVICES]
         document = PolicyDocument(
             [
                 Statement(sid="PlatformActionsOnPlatformResources", effect="Allow",
                           actions=sorted(set(props.allowed_actions)), resources=platform_resources),
-                Statement(sid="ReadOnlyDescribeCalls", effect="Allow",
-                          actions=[a for a in sorted(set(props.allowed_actions))
-                                   if a.split(":")[1].startswith(("Describe", "List", "Get", "Lookup",
-                                                                   "Filter", "StartQuery"))],
-                          resources=["*"]),
+                Statement(sid="ReadOnlyDescribeCalls", effect="Allow", actions=global_reads, resources=["*"]),
                 Statement(sid="NeverEscalateOrEscape", effect="Deny", actions=actions.BOUNDARY_DENIED),
             ]
         )

@@ -27,7 +27,7 @@ BOUNDARY_ACTIONS: tuple[str, ...] = tuple(sorted(set(
     actions.S3_READ + actions.S3_LIST + actions.S3_WRITE + actions.KMS_DECRYPT + actions.KMS_ENCRYPT_DECRYPT
     + actions.KMS_SIGN + actions.KMS_VERIFY + actions.SAGEMAKER_TRAINING + actions.BATCH_TRAINING
     + actions.SERVING_UPDATE + actions.SERVING_DESCRIBE + actions.SERVING_INVOKE + actions.AUDIT_READ
-    + actions.BREAK_GLASS + actions.PASS_ROLE
+    + actions.BREAK_GLASS + actions.PASS_ROLE + actions.SECRET_READ
 )))
 
 

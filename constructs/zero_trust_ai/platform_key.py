@@ -94,6 +94,12 @@ class PlatformKey(PlatformConstruct):
                 )
             )
 
+    def grant_aws_principal(self, *, sid: str, principal_arn: str, key_actions: Sequence[str],
+                            conditions: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """Key-policy-only grant to an AWS principal outside this stack's grants (e.g. a service-linked role)."""
+        self.policy.add(Statement(sid=sid, effect="Allow", principals={"AWS": principal_arn}, actions=key_actions,
+                                  resources=["*"], conditions=conditions or {}))
+
     def grant_service(
         self,
         *,

@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTargetDeadLetterConfig,
     CloudwatchEventTargetRetryPolicy,
 )
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.lambda_code_signing_config import (
     LambdaCodeSigningConfig,
     LambdaCodeSigningConfigAllowedPublishers,
@@ -49,7 +50,7 @@ from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGro
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import PolicyDocument, Statement
 from zero_trust_ai.secure_bucket import SecureBucket
-from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
+from zero_trust_ai.workload_role import LAMBDA_EXECUTION_ROLE_REASON, WorkloadRole, WorkloadRoleProps
 
 HANDLER = "handler.handle"
 RUNTIME = "python3.12"
@@ -121,7 +122,7 @@ class QuarantineFunction(PlatformConstruct):
             self, "role",
             props=WorkloadRoleProps(role_name=f"{prefix}-quarantine-function", grant_name="Quarantine",
                                     service="lambda.amazonaws.com", account_id=account,
-                                    source_arn_pattern=self.function_arn,
+                                    source_arn_opt_out_reason=LAMBDA_EXECUTION_ROLE_REASON,
                                     description="The automated-quarantine function of this platform"),
         )
         self.schedule_group = SchedulerScheduleGroup(self, "schedule_group", name=f"{prefix}-quarantine")
@@ -176,6 +177,7 @@ class QuarantineFunction(PlatformConstruct):
             if props.ignore_dead_letter_config_drift_reason else None,
         )
         self._route_events(props, alert_topic, list(alarm_names))
+        self._alarm_on_failures(props, alert_topic)
 
     # -- permissions ------------------------------------------------------------------------------
     def _grant_function_permissions(self, prefix: str, region: str, account: str, key: PlatformKey,
@@ -196,7 +198,9 @@ class QuarantineFunction(PlatformConstruct):
         role.add_to_policy(Statement(sid="DeadLetters", effect="Allow", actions=["sqs:SendMessage"],
                                      resources=[self.dead_letter_queue.arn]))
         role.add_to_policy(Statement(sid="XRayTraces", effect="Allow", actions=actions.XRAY_WRITE, resources=["*"]))
-        key.grant_encrypt_decrypt(role)
+        # the key only through Lambda (environment) and SQS (dead letters), never directly
+        key.grant_decrypt(role, via_service=f"lambda.{region}.amazonaws.com")
+        key.grant_encrypt_decrypt(role, via_service=f"sqs.{region}.amazonaws.com")
         queue_policy = PolicyDocument([
             Statement(sid="DenyWithoutTls", effect="Deny", principals={"AWS": "*"}, actions=["sqs:SendMessage"],
                       resources=[self.dead_letter_queue.arn], conditions={"Bool": {"aws:SecureTransport": "false"}}),
@@ -211,7 +215,8 @@ class QuarantineFunction(PlatformConstruct):
                  key: PlatformKey) -> dict[str, str]:
         asset = TerraformAsset(self, "code", path=str(code.path), type=AssetType.FILE)
         self.signing_profile = SignerSigningProfile(
-            self, "signing_profile", name=f"{props.name_prefix.replace('-', '_')}_quarantine",
+            # canceled profile names stay reserved for two years: a prefix lets a replacement get a new name
+            self, "signing_profile", name_prefix=f"{props.name_prefix.replace('-', '_')}_quarantine_",
             platform_id="AWSLambda-SHA384-ECDSA",
         )
         if props.code_signing_opt_out_reason is not None:
@@ -242,6 +247,28 @@ class QuarantineFunction(PlatformConstruct):
         signed = job.signed_object.get(0).s3.get(0)
         return {"s3_bucket": signed.bucket, "s3_key": signed.key,
                 "code_signing_config_arn": self.code_signing_config.arn}
+
+    # -- failures reach a human --------------------------------------------------------------------
+    def _alarm_on_failures(self, props: QuarantineFunctionProps, alert_topic: AlertTopic) -> None:
+        """A quarantine that did not happen must page someone: dead letters, function errors, and
+        EventBridge deliveries that failed."""
+        watched = [
+            ("dead_letters", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum",
+             {"QueueName": self.dead_letter_queue.name}, "events in the quarantine DLQ (replay by hand)"),
+            ("errors", "AWS/Lambda", "Errors", "Sum", {"FunctionName": self.function_name},
+             "the quarantine function failed"),
+            *[(f"failed_{rule_id}", "AWS/Events", "FailedInvocations", "Sum", {"RuleName": rule.name},
+               f"EventBridge could not invoke the quarantine function ({rule_id.replace('_', ' ')})")
+              for rule_id, rule in self.rules.items()],
+        ]
+        for key, namespace, metric, statistic, dimensions, text in watched:
+            CloudwatchMetricAlarm(
+                self, f"alarm_{key}", alarm_name=f"{props.name_prefix}-quarantine-{key.replace('_', '-')}",
+                alarm_description=f"Automated response at risk: {text}", namespace=namespace, metric_name=metric,
+                statistic=statistic, dimensions=dimensions, period=300, evaluation_periods=1, threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+                alarm_actions=[alert_topic.topic_arn], ok_actions=[alert_topic.topic_arn],
+            )
 
     # -- event routing ----------------------------------------------------------------------------
     def _route_events(self, props: QuarantineFunctionProps, alert_topic: AlertTopic, alarm_names: list[str]) -> None:
@@ -277,9 +304,9 @@ class QuarantineFunction(PlatformConstruct):
                 sid=f"DeadLettersFrom{label}", effect="Allow", principals={"Service": "events.amazonaws.com"},
                 actions=["sqs:SendMessage"], resources=[self.dead_letter_queue.arn],
                 conditions={"ArnEquals": {"aws:SourceArn": rule.arn}}))
+        # EventBridge sends no source context to KMS; the queue policy scopes it to the two rules.
         self._key.grant_service(sid="EventBridgeDeadLetters", service="events.amazonaws.com",
-                                key_actions=("kms:Decrypt", "kms:GenerateDataKey"),
-                                conditions={"StringEquals": {"aws:SourceAccount": props.account_id}})
+                                key_actions=("kms:Decrypt", "kms:GenerateDataKey"))
         # GuardDuty findings also page the humans (the alarms already notify the topic themselves).
         CloudwatchEventTarget(self, "target_guardduty_findings_alert", rule=self.rules["guardduty_findings"].name,
                               target_id="alert-topic", arn=alert_topic.topic_arn)

@@ -209,7 +209,8 @@ class SecureBucket(PlatformConstruct):
         if props.eventbridge_notifications:
             S3BucketNotification(self, "notifications", bucket=self.bucket.id, eventbridge=True)
 
-        self._granted: dict[str, None] = {}  # ordered set of role ARNs with grants
+        # grantee -> role ARN, once per grantee (each `.arn` read is a new token string)
+        self._granted: dict[int, str] = {}
         self.policy = PolicyDocument(self._baseline_statements())
         self.bucket_policy = S3BucketPolicy(
             self, "policy", bucket=self.bucket.id, policy=self.policy.lazy_json()
@@ -232,11 +233,11 @@ class SecureBucket(PlatformConstruct):
     @property
     def granted_role_arns(self) -> list[str]:
         """Every role given read or write access through a grant (detection baselines use it)."""
-        return list(self._granted)
+        return list(self._granted.values())
 
     def grant_read(self, grantee: Grantee, *, prefix: str = "") -> None:
         """Read objects under ``prefix`` (and list that prefix), plus decrypt with the bucket key."""
-        self._granted.setdefault(grantee.role_arn, None)
+        self._granted.setdefault(id(grantee), grantee.role_arn)
         label = self._label(prefix)
         grantee.add_to_policy(
             Statement(sid=f"Read{label}", effect="Allow", actions=actions.S3_READ,
@@ -251,7 +252,7 @@ class SecureBucket(PlatformConstruct):
 
     def grant_write(self, grantee: Grantee, *, prefix: str = "") -> None:
         """Write objects under ``prefix`` (no delete), plus encrypt with the bucket key."""
-        self._granted.setdefault(grantee.role_arn, None)
+        self._granted.setdefault(id(grantee), grantee.role_arn)
         grantee.add_to_policy(
             Statement(sid=f"Write{self._label(prefix)}", effect="Allow", actions=actions.S3_WRITE,
                       resources=[self.arn_for_objects(prefix)])

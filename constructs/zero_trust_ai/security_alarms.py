@@ -80,7 +80,8 @@ class SecurityAlarms(PlatformConstruct):
         detections = [
             Detection("unauthorized-api-calls", "Burst of unauthorized API calls",
                       '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
-                      threshold=props.unauthorized_calls_threshold, quarantine=True),
+                      # account-wide and noisy (any caller's AccessDenied): pages a human, never quarantines
+                      threshold=props.unauthorized_calls_threshold),
             Detection("root-account-usage", "The account root user was used",
                       '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) && '
                       '($.eventType != "AwsServiceEvent") }'),

@@ -217,7 +217,12 @@ class ServingLoadBalancer(PlatformConstruct):
             rules.append(Wafv2WebAclRule(
                 name=group, priority=priority,
                 override_action=Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
-                statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                statement={"managed_rule_group_statement": {
+                    "name": group, "vendor_name": "AWS",
+                    # inference payloads (prompts, feature vectors) routinely exceed the 8 KB body limit
+                    **({"rule_action_override": [{"name": "SizeRestrictions_BODY",
+                                                  "action_to_use": {"count": {}}}]}
+                       if group == "AWSManagedRulesCommonRuleSet" else {})}},
                 visibility_config=Wafv2WebAclRuleVisibilityConfig(**visibility(f"{prefix}-{group}")),
             ))
         self.web_acl = Wafv2WebAcl(

@@ -18,6 +18,9 @@ from cdktf_cdktf_provider_aws.cognito_user_pool_client import (
     CognitoUserPoolClientTokenValidityUnits,
 )
 from cdktf_cdktf_provider_aws.cognito_user_pool_domain import CognitoUserPoolDomain
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import SecretsmanagerSecretPolicy
+from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
-from zero_trust_ai.policy import Grantee, Statement
+from zero_trust_ai.policy import Grantee, PolicyDocument, Statement, require_statements
 
 OPERATIONS: Mapping[str, str] = {
     "invoke": "Call the model endpoints",
@@ -47,6 +50,8 @@ class TokenIssuerProps(BaseModel):
         min_length=1, description="Calling role name -> operations it may perform (its scopes)."
     )
     deletion_protection: bool = Field(default=True, description="Default: the pool cannot be deleted by accident.")
+    secret_recovery_window_days: int = Field(
+        default=30, ge=0, le=30, description="Default: deleted client secrets are recoverable for 30 days.")
 
 
 class TokenIssuer(PlatformConstruct):
@@ -107,6 +112,29 @@ class TokenIssuer(PlatformConstruct):
                 prevent_user_existence_errors="ENABLED",
                 depends_on=[self.resource_server],
             )
+        self.token_endpoint = (f"https://{prefix}-tokens-{props.account_id}.auth.{props.region}.amazoncognito.com"
+                               "/oauth2/token")
+        self.client_secrets: dict[str, SecretsmanagerSecret] = {}
+        self._secret_policies: dict[str, PolicyDocument] = {}
+        for caller, client in self.clients.items():
+            label = caller.replace("-", "_")
+            secret = SecretsmanagerSecret(
+                self, f"client_secret_{label}", name=f"{prefix}/serving/clients/{caller}", kms_key_id=key.key_arn,
+                description=f"Client-credentials id and secret of serving caller '{caller}' (token endpoint inside)",
+                recovery_window_in_days=props.secret_recovery_window_days,
+            )
+            SecretsmanagerSecretVersion(self, f"client_secret_{label}_value", secret_id=secret.id,
+                                        secret_string=Fn.jsonencode({
+                                            "client_id": client.id, "client_secret": client.client_secret,
+                                            "token_endpoint": self.token_endpoint,
+                                            "scopes": " ".join(self.scopes[op] for op in props.callers[caller]),
+                                        }))
+            policy = PolicyDocument()
+            SecretsmanagerSecretPolicy(self, f"client_secret_{label}_policy", secret_arn=secret.arn,
+                                       policy=policy.lazy_json(), block_public_policy=True)
+            require_statements(self, policy, f"client secret of {caller}")
+            self.client_secrets[caller] = secret
+            self._secret_policies[caller] = policy
         self.issuer = f"https://cognito-idp.{props.region}.amazonaws.com/{self.pool.id}"
         self.parameter_path = f"/{prefix}/serving/token/"
         settings = {
@@ -122,6 +150,23 @@ class TokenIssuer(PlatformConstruct):
                                description=f"Token validator setting '{name}' (workloads/token_validator.py)")
             for name, value in settings.items()
         }
+
+    def grant_client_secret(self, caller: str, grantee: Grantee) -> None:
+        """Let a platform role read one caller's client credentials (identity policy, secret policy, key)."""
+        secret = self.client_secrets[caller]
+        label = "".join(part.title() for part in caller.split("-"))
+        grantee.add_to_policy(Statement(sid=f"ReadClientSecret{label}", effect="Allow",
+                                        actions=actions.SECRET_READ, resources=[secret.arn]))
+        self.allow_client_secret_principals(caller, [grantee.role_arn], sid=f"Read{grantee.grant_name}")
+        self.key.grant_decrypt(grantee, via_service=f"secretsmanager.{self.props.region}.amazonaws.com")
+
+    def allow_client_secret_principals(self, caller: str, role_arns: Sequence[str], *,
+                                       sid: str = "ReadCallers") -> None:
+        """Name the roles (e.g. an application's, outside this stack) allowed by the caller's secret policy;
+        they still need an identity policy of their own (and kms:Decrypt on the key via Secrets Manager)."""
+        self._secret_policies[caller].add(Statement(
+            sid=sid, effect="Allow", principals={"AWS": list(role_arns)}, actions=actions.SECRET_READ,
+            resources=["*"]))
 
     def grant_read_settings(self, grantee: Grantee) -> None:
         """Let a serving role read (and decrypt) the validator settings, nothing else in SSM."""

@@ -31,6 +31,11 @@ class WorkloadRoleProps(BaseModel):
         description="Value of the aws:SourceArn condition (ArnLike). Required unless "
         "``source_conditions_opt_out_reason`` explains why the service sends no source context.",
     )
+    source_arn_opt_out_reason: str | None = Field(
+        default=None, min_length=30,
+        description="Why the trust policy carries aws:SourceAccount only (the service sends no aws:SourceArn when "
+        "it assumes the role). Default: no opt-out.",
+    )
     source_conditions_opt_out_reason: str | None = Field(
         default=None, min_length=30,
         description="Why the trust policy cannot carry aws:SourceAccount/aws:SourceArn (e.g. EC2 instance "
@@ -44,6 +49,13 @@ class WorkloadRoleProps(BaseModel):
 EC2_INSTANCE_PROFILE_REASON = (
     "EC2 sends no aws:SourceAccount or aws:SourceArn when an instance profile assumes its role; "
     "scoped by the instance profile and launch template instead"
+)
+
+
+# The documented reason for Lambda execution roles: Lambda passes no aws:SourceArn when it assumes them.
+LAMBDA_EXECUTION_ROLE_REASON = (
+    "Lambda sends no aws:SourceArn when it assumes an execution role (it injects lambda:SourceFunctionArn into "
+    "the session instead); scoped by aws:SourceAccount and by iam:PassRole"
 )
 
 
@@ -65,10 +77,11 @@ class WorkloadRole(PlatformConstruct):
         self.props = props
         conditions: dict[str, Mapping[str, Any]] = {}
         if props.source_conditions_opt_out_reason is None:
-            if not props.source_arn_pattern:
+            if not props.source_arn_pattern and not props.source_arn_opt_out_reason:
                 raise ValueError(f"{props.role_name}: source_arn_pattern is required (confused-deputy protection)")
             conditions["StringEquals"] = {"aws:SourceAccount": props.account_id}
-            conditions["ArnLike"] = {"aws:SourceArn": props.source_arn_pattern}
+            if props.source_arn_pattern:
+                conditions["ArnLike"] = {"aws:SourceArn": props.source_arn_pattern}
         trust = PolicyDocument(
             [
                 Statement(
@@ -83,6 +96,7 @@ class WorkloadRole(PlatformConstruct):
         trust_json = json.loads(trust.to_json())
         for statement in trust_json["Statement"]:
             statement.pop("Resource", None)  # trust policies have no Resource element
+        exception = props.source_conditions_opt_out_reason or props.source_arn_opt_out_reason
         self.role = IamRole(
             self,
             "role",
@@ -91,8 +105,7 @@ class WorkloadRole(PlatformConstruct):
             assume_role_policy=json.dumps(trust_json, separators=(",", ":")),
             max_session_duration=props.max_session_duration,
             tags={"ztai:kind": "workload",
-                  **({"ztai:trust-scope-exception": _tag_value(props.source_conditions_opt_out_reason)}
-                     if props.source_conditions_opt_out_reason else {})},
+                  **({"ztai:trust-scope-exception": _tag_value(exception)} if exception else {})},
         )
         self.policy = PolicyDocument()
         self._has_inline_policy = has_inline_policy

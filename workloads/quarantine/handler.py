@@ -2,7 +2,12 @@
 
 Triggers (all asynchronous, so anything that raises ends in the function's DLQ after retries):
 
-* a GuardDuty finding (EventBridge) whose resource is an access key of an *assumed role*;
+* a GuardDuty finding (EventBridge) whose ``resource.accessKeyDetails`` names an *assumed role*: IAM findings
+  (``resourceType`` AccessKey) and S3 Protection findings on CloudTrail S3 data events (``resourceType`` S3Bucket,
+  e.g. ``Exfiltration:S3/AnomalousBehavior``; the bucket names of ``s3BucketDetails`` go into the reason and log);
+  a finding without ``accessKeyDetails`` (EC2 instance, EKS, ...) is ignored, and so is a non-AccessKey finding
+  whose API caller (``service.action.awsApiCallAction.remoteAccountDetails``) is another account (the role name
+  is then that account's, not ours);
 * a CloudWatch alarm entering ALARM (EventBridge) whose name is listed in ``QUARANTINE_ALARMS`` (comma-separated):
   the offending roles are the assumed roles found in the CloudTrail log group ``TRAIL_LOG_GROUP`` with the filter
   pattern of the metric filter(s) that publish the alarm's metric;
@@ -19,6 +24,17 @@ Design:
   schedule (created, or replaced if left over), then the tags as the commit marker: a retry after a partial failure
   completes the quarantine instead of reporting it done. A later event for a quarantined role does not extend the
   window. The quarantine time is rounded up to the next second (token issue times have second precision).
+* Tags. While quarantined: ``ztai:quarantined`` = true, ``ztai:quarantine-id``, ``ztai:quarantined-at``,
+  ``ztai:quarantine-release-at``, ``ztai:quarantine-reason`` and ``ztai:last-quarantined-at`` (= quarantined-at).
+  A release sets ``ztai:quarantined`` = false and ``ztai:last-quarantine-id``, removes the other ``ztai:quarantine*``
+  tags and keeps ``ztai:last-quarantined-at``: the cut-off time of the kept revoke-sessions policy.
+* No quarantine loop. After a release, the sessions issued before the quarantine are still denied everything, so
+  their AccessDenied records keep matching the alarm's filter. For each CloudTrail record the alarm path reads the
+  session's creation (``userIdentity.sessionContext.attributes.creationDate``); a role that is not under quarantine
+  and whose matching records all come from sessions created before ``ztai:last-quarantined-at`` (and before the
+  time in its revoke-sessions policy, read back to check the revocation is really in force) is skipped and logged
+  (``action`` = skipped-revoked-session). A record without a parsable, time-zoned creationDate counts as a new
+  session. GuardDuty findings carry no session creation time and are not filtered this way.
 * A release only acts when the role's ``ztai:quarantine-id`` tag equals the event's ``quarantine_id``; a stale or
   repeated release is a logged no-op (and never deletes the schedule of a newer quarantine). A release naming a role
   outside ``MANAGED_ROLE_PREFIX`` was not produced by this function and is rejected as malformed.
@@ -37,7 +53,8 @@ Design:
   logged at ERROR (``action`` = detection-lookup-failed, with the alarm name) and raises ``DetectionLookupFailed``
   (a ``RuntimeError``, deliberately not a ``MalformedEvent``) so the event lands in the DLQ for a human to replay.
 * Every decision is one JSON log line (``action`` = quarantined, already-quarantined, skipped-protected,
-  skipped-unmanaged, released, release-noop or ignored); the handler returns ``{"actions": [...]}``.
+  skipped-unmanaged, skipped-revoked-session, released, release-noop or ignored); the handler returns
+  ``{"actions": [...]}``.
 
 Only the standard library and boto3: the file is deployed alone.
 """
@@ -52,6 +69,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 import boto3
 from botocore.exceptions import ClientError
@@ -64,12 +82,14 @@ TAG_AT = "ztai:quarantined-at"
 TAG_RELEASE_AT = "ztai:quarantine-release-at"
 TAG_REASON = "ztai:quarantine-reason"
 TAG_LAST_ID = "ztai:last-quarantine-id"
+TAG_LAST_AT = "ztai:last-quarantined-at"  # kept at release: sessions created before it stay revoked
 SCHEDULE_PREFIX = "ztai-release-"
 
 ROLE_NAME_RE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 ROLE_ARN_RE = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})", re.ASCII)
 UNSAFE_TAG_CHARS = re.compile(r"[^A-Za-z0-9 _.:/=+@-]")
 ISO = "%Y-%m-%dT%H:%M:%SZ"
+REVOKE_SID = "RevokeSessionsIssuedBeforeQuarantine"
 
 LOGGER = logging.getLogger("ztai.quarantine")
 LOGGER.setLevel(logging.INFO)
@@ -181,8 +201,20 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def _assumed_role_arn(message: str) -> str | None:
-    """The session issuer's role ARN if ``message`` is a CloudTrail record of an assumed role, else None."""
+def _parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp with a time zone, in UTC; None when absent, unparsable or without a time zone."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+
+
+def _assumed_role_session(message: str) -> tuple[str, datetime | None] | None:
+    """(session issuer's role ARN, session creation time or None) if ``message`` is a CloudTrail record of an
+    assumed role, else None."""
     try:
         record = json.loads(message)
         identity = record["userIdentity"]
@@ -191,9 +223,32 @@ def _assumed_role_arn(message: str) -> str | None:
             return None
         if identity["type"] != "AssumedRole" or issuer["type"] != "Role" or not isinstance(issuer["arn"], str):
             return None
-        return str(issuer["arn"])
-    except (ValueError, TypeError, KeyError):
+        attributes = identity["sessionContext"].get("attributes")
+        created = _parse_time(attributes.get("creationDate")) if isinstance(attributes, dict) else None
+        return str(issuer["arn"]), created
+    except (ValueError, TypeError, KeyError, AttributeError):
         return None
+
+
+def _newest(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The newer of two session creation times; None (unknown, so possibly new) wins."""
+    return None if a is None or b is None else max(a, b)
+
+
+def _revocation_time(document: Any) -> datetime | None:
+    """The cut-off of a revoke-sessions policy exactly as this function writes it, else None."""
+    if isinstance(document, str):  # boto3 normally decodes it already
+        try:
+            document = json.loads(unquote(document))
+        except ValueError:
+            return None
+    try:
+        stamp = document["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
+        at = datetime.strptime(stamp, ISO).replace(tzinfo=UTC)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    expected = json.loads(_policy(REVOKE_SID, {"DateLessThan": {"aws:TokenIssueTime": at.strftime(ISO)}}))
+    return at if document == expected else None
 
 
 class Quarantine:
@@ -217,7 +272,26 @@ class Quarantine:
             return tags, False
         return tags, True
 
-    def quarantine(self, role: str, role_arn: str | None, qid: str, reason: str, **info: Any) -> dict[str, Any]:
+    def _revoked_before(self, role: str, tags: dict[str, str]) -> datetime | None:
+        """Sessions created before this time are denied everything by the kept revoke-sessions policy; None when
+        unknown (no ``ztai:last-quarantined-at`` tag, or the policy is missing or not as this function wrote it)."""
+        try:
+            tagged = datetime.strptime(tags.get(TAG_LAST_AT, ""), ISO).replace(tzinfo=UTC)
+        except ValueError:
+            return None
+        try:
+            document = self.iam.get_role_policy(RoleName=role, PolicyName=REVOKE_SESSIONS)["PolicyDocument"]
+        except ClientError as error:
+            if _code(error) != "NoSuchEntity":
+                raise
+            return None
+        enforced = _revocation_time(document)
+        return None if enforced is None else min(tagged, enforced)
+
+    def quarantine(self, role: str, role_arn: str | None, qid: str, reason: str, *,
+                   newest_session: datetime | None = None, **info: Any) -> dict[str, Any]:
+        """Quarantine ``role``. ``newest_session``: creation time of the newest session seen in the evidence (alarm
+        path); when it is before the role's last quarantine, those sessions are already revoked and it is skipped."""
         cfg, ids = self.config, {"role": role, "quarantine_id": qid, "reason": reason, **info}
         if role in cfg.protected or (role_arn or "") in cfg.protected:
             return _log("skipped-protected", logging.WARNING, **ids)
@@ -229,11 +303,16 @@ class Quarantine:
         tags, has_deny = state
         if has_deny and tags.get(TAG_QUARANTINED) == "true":
             return _log("already-quarantined", **ids, existing_quarantine_id=tags.get(TAG_ID))
+        if newest_session is not None and not has_deny:  # deny-all present: an incomplete quarantine, complete it
+            revoked_before = self._revoked_before(role, tags)
+            if revoked_before is not None and newest_session < revoked_before:
+                return _log("skipped-revoked-session", **ids, newest_session_created=newest_session.strftime(ISO),
+                            revoked_before=revoked_before.strftime(ISO), last_quarantine_id=tags.get(TAG_LAST_ID),
+                            detail="every matching record comes from a session revoked by an earlier quarantine")
         at = now()
         at = at.replace(microsecond=0) + timedelta(seconds=1 if at.microsecond else 0)  # ceil: revoke all before
         release_at = at + cfg.window
-        revoke = _policy("RevokeSessionsIssuedBeforeQuarantine",
-                         {"DateLessThan": {"aws:TokenIssueTime": at.strftime(ISO)}})
+        revoke = _policy(REVOKE_SID, {"DateLessThan": {"aws:TokenIssueTime": at.strftime(ISO)}})
         self.iam.put_role_policy(RoleName=role, PolicyName=REVOKE_SESSIONS, PolicyDocument=revoke)
         self.iam.put_role_policy(RoleName=role, PolicyName=DENY_ALL, PolicyDocument=_policy("QuarantineDenyAll"))
         release = {"ztai_action": "release", "role_name": role, "quarantine_id": qid}
@@ -255,8 +334,8 @@ class Quarantine:
             # leftover of an earlier, incomplete attempt: replace it (no scheduler:UpdateSchedule needed)
             self.scheduler.delete_schedule(Name=schedule["Name"], GroupName=cfg.schedule_group)
             self.scheduler.create_schedule(**schedule)
-        marker = {TAG_ID: qid, TAG_AT: at.strftime(ISO), TAG_RELEASE_AT: release_at.strftime(ISO),
-                  TAG_REASON: _safe(reason, 256), TAG_QUARANTINED: "true"}  # last step: commits the quarantine
+        marker = {TAG_ID: qid, TAG_AT: at.strftime(ISO), TAG_LAST_AT: at.strftime(ISO),  # last step: commits it
+                  TAG_RELEASE_AT: release_at.strftime(ISO), TAG_REASON: _safe(reason, 256), TAG_QUARANTINED: "true"}
         self.iam.tag_role(RoleName=role, Tags=[{"Key": k, "Value": v} for k, v in marker.items()])
         return _log("quarantined", logging.WARNING, **ids, quarantined_at=at.strftime(ISO),
                     release_at=release_at.strftime(ISO), schedule=schedule["Name"])
@@ -273,8 +352,10 @@ class Quarantine:
         except ClientError as error:
             if _code(error) != "NoSuchEntity":
                 raise
-        self.iam.tag_role(RoleName=role, Tags=[{"Key": TAG_QUARANTINED, "Value": "false"},
-                                               {"Key": TAG_LAST_ID, "Value": qid}])
+        kept = {TAG_QUARANTINED: "false", TAG_LAST_ID: qid}
+        if TAG_AT in tags:  # also covers a quarantine made before ztai:last-quarantined-at existed
+            kept[TAG_LAST_AT] = tags[TAG_AT]
+        self.iam.tag_role(RoleName=role, Tags=[{"Key": k, "Value": v} for k, v in kept.items()])
         self.iam.untag_role(RoleName=role, TagKeys=[TAG_ID, TAG_AT, TAG_RELEASE_AT, TAG_REASON])
         try:
             self.scheduler.delete_schedule(Name=schedule_name(role), GroupName=self.config.schedule_group)
@@ -329,8 +410,9 @@ class Quarantine:
             patterns.update(found)
         return patterns
 
-    def offending_roles(self, pattern: str, account: str) -> list[str]:
-        """ARNs of this account's assumed roles in CloudTrail records matching ``pattern`` in the lookback window.
+    def offending_roles(self, pattern: str, account: str) -> dict[str, datetime | None]:
+        """ARN -> newest session creation time of this account's assumed roles in CloudTrail records matching
+        ``pattern`` in the lookback window (None when a record's session creation time is unknown).
 
         The filter pattern is not trusted to have been applied (emulators may not implement JSON patterns):
         anything that is not a well-formed CloudTrail record of an assumed role of this account is dropped.
@@ -339,33 +421,61 @@ class Quarantine:
         pages = self.logs.get_paginator("filter_log_events").paginate(
             logGroupName=self.config.trail_log_group, filterPattern=pattern,
             startTime=int((end - self.config.lookback).timestamp() * 1000), endTime=int(end.timestamp() * 1000))
-        arns: set[str] = set()
+        roles: dict[str, datetime | None] = {}
         for page in pages:
             for event in page.get("events", []):
-                arn = _assumed_role_arn(event.get("message", ""))
-                match = ROLE_ARN_RE.fullmatch(arn or "")
-                if match and match.group(1) == account:
-                    arns.add(match.group(0))
-        return sorted(arns)
+                session = _assumed_role_session(event.get("message", ""))
+                match = ROLE_ARN_RE.fullmatch(session[0]) if session else None
+                if session and match and match.group(1) == account:
+                    arn, created = match.group(0), session[1]
+                    roles[arn] = _newest(roles[arn], created) if arn in roles else created
+        return roles
+
+
+def _bucket_names(resource: dict[str, Any]) -> list[str]:
+    """Names in ``resource.s3BucketDetails`` (S3 Protection findings); [] when there is none."""
+    details = resource.get("s3BucketDetails", [])
+    if not isinstance(details, list):
+        raise MalformedEvent("resource.s3BucketDetails is not a list")
+    return sorted({d["name"] for d in details if isinstance(d, dict) and isinstance(d.get("name"), str)})
+
+
+def _caller_account(detail: dict[str, Any]) -> str | None:
+    """``service.action.awsApiCallAction.remoteAccountDetails.accountId`` (set when another account made the call)."""
+    value: Any = detail
+    for key in ("service", "action", "awsApiCallAction", "remoteAccountDetails", "accountId"):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _guardduty(q: Quarantine, detail: Any, account: str) -> list[dict[str, Any]]:
     finding_id, finding_type = _field(detail, "id", str), _field(detail, "type", str)
     severity = _field(detail, "severity", (int, float))
     resource = _field(detail, "resource", dict)
-    info = {"finding_id": finding_id, "finding_type": finding_type, "severity": severity}
-    if _field(resource, "resourceType", str) != "AccessKey":
-        return [_log("ignored", **info, detail=f"resource type {resource['resourceType']} is not an access key")]
+    resource_type, buckets = _field(resource, "resourceType", str), _bucket_names(resource)
+    info: dict[str, Any] = {"finding_id": finding_id, "finding_type": finding_type, "severity": severity,
+                            "resource_type": resource_type, **({"buckets": buckets} if buckets else {})}
+    key = resource.get("accessKeyDetails")
+    if not key and resource_type != "AccessKey":  # EC2 instance, EKS, Lambda, ... findings: no principal
+        return [_log("ignored", **info, detail=f"resource type {resource_type} finding names no access key")]
     key = _field(resource, "accessKeyDetails", dict)
-    user_type, user_name = _field(key, "userType", str), _field(key, "userName", str)
+    user_type = _field(key, "userType", str)
     if user_type != "AssumedRole":
-        return [_log("ignored", logging.WARNING, **info, principal=user_name, user_type=user_type,
+        return [_log("ignored", logging.WARNING, **info, principal=key.get("userName"), user_type=user_type,
                      detail="only assumed roles can be quarantined by this function")]
+    user_name = _field(key, "userName", str)
     if _field(detail, "accountId", str) != account:
         return [_log("ignored", logging.WARNING, **info, principal=user_name, detail="finding of another account")]
+    caller_account = _caller_account(detail)
+    if resource_type != "AccessKey" and caller_account not in (None, account):
+        # an access-key finding is about a key of this account (remoteAccountDetails then names where stolen
+        # credentials were used); on a resource finding it names the caller's account, so the role is not ours
+        return [_log("ignored", logging.WARNING, **info, principal=user_name, caller_account=caller_account,
+                     detail="the API caller is a role of another account")]
     if not ROLE_NAME_RE.fullmatch(user_name):
         raise MalformedEvent("accessKeyDetails.userName is not a role name")
     reason = f"GuardDuty {finding_type} severity {severity} finding {finding_id}"
+    reason += "".join(f" on s3://{name}" for name in buckets)
     return [q.quarantine(user_name, None, _safe(f"gd-{finding_id}", 128), reason, **info,
                          access_key_id=key.get("accessKeyId"))]
 
@@ -405,13 +515,17 @@ def _alarm(q: Quarantine, detail: Any, account: str) -> list[dict[str, Any]]:
         return [_log("ignored", alarm=name, state=value, detail="alarm not in QUARANTINE_ALARMS")]
     metrics = _alarm_metrics(detail)
     patterns = q.detection_patterns(name, metrics)
-    arns = sorted({arn for pattern in sorted(set(patterns.values())) for arn in q.offending_roles(pattern, account)})
+    roles: dict[str, datetime | None] = {}
+    for pattern in sorted(set(patterns.values())):
+        for arn, created in q.offending_roles(pattern, account).items():
+            roles[arn] = _newest(roles[arn], created) if arn in roles else created
     info = {"alarm": name, "metric_filters": sorted(patterns)}
-    if not arns:
+    if not roles:
         return [_log("ignored", logging.WARNING, **info, detail="no assumed role found in the trail")]
     qid = _safe(f"cw-{name}-{stamp}", 128)
-    return [q.quarantine(arn.rsplit("/", 1)[-1], arn, qid, f"CloudWatch alarm {name} at {stamp}", **info)
-            for arn in arns]
+    return [q.quarantine(arn.rsplit("/", 1)[-1], arn, qid, f"CloudWatch alarm {name} at {stamp}",
+                         newest_session=roles[arn], **info)
+            for arn in sorted(roles)]
 
 
 def _dispatch(event: Any, context: LambdaContext) -> list[dict[str, Any]]:
