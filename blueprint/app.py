@@ -15,14 +15,14 @@ def build_app(environments: Sequence[LoadedEnvironment], outdir: Path) -> object
     """Create (but do not synthesize) the app. Import cdktf only here, after ``runtime.prepare``."""
     from cdktf import App
 
-    from blueprint.packaging import quarantine_package
+    from blueprint.packaging import function_packages
     from stacks.platform_stack import PlatformStack
 
-    package = quarantine_package()
+    packages = function_packages()
     app = App(outdir=str(outdir), skip_validation=False)
     stacks = [
         PlatformStack(app, environment.name, config=environment.config, project_root_rel=PROJECT_ROOT_FROM_STACK_DIR,
-                      quarantine_package=package)
+                      function_packages=packages)
         for environment in environments
     ]
     app.platform_stacks = stacks  # type: ignore[attr-defined]  # read by blueprint.synth

@@ -76,11 +76,27 @@ def token_attempts(client: Callable[[str], Any], endpoint: str, prefix: str, rec
     clients = {c["ClientName"].removeprefix(f"{prefix}-"): c["ClientId"]
                for c in cognito.list_user_pool_clients(UserPoolId=pool_id)["UserPoolClients"]}
 
-    def fetch(_: str) -> Any:  # the issuer's JWKS, served by the emulator
-        with urllib.request.urlopen(f"{endpoint}/{pool_id}/.well-known/jwks.json", timeout=5) as response:
-            return json.loads(response.read())
+    # The targets have no egress: the deployed JWKS publisher's code copies the issuer's keys into SSM (here
+    # in-process, reading the emulator's issuer endpoint) and the validator reads them from SSM.
+    publisher_config = client("lambda").get_function_configuration(FunctionName=f"{prefix}-jwks-publisher")
+    variables = dict(publisher_config["Environment"]["Variables"])
 
-    validator = tv.TokenValidator(settings, tv.JwksCache(settings.jwks_url, fetch=fetch))
+    def fetch_from_emulator(_: str) -> bytes:
+        with urllib.request.urlopen(f"{endpoint}/{pool_id}/.well-known/jwks.json", timeout=5) as response:
+            return bytes(response.read())
+
+    with _function_environment(variables, endpoint, client("ssm").meta.region_name):
+        publisher = importlib.import_module("workloads.jwks_publisher.handler")
+        original, publisher.fetch = publisher.fetch, fetch_from_emulator  # type: ignore[attr-defined]
+        try:
+            published = publisher.handle({"source": "aws.events", "detail-type": "Scheduled Event"}, None)
+        finally:
+            publisher.fetch = original  # type: ignore[attr-defined]
+    record("the JWKS publisher puts the issuer's keys into SSM for targets without egress", "ALLOW",
+           Decision(published.get("action") in ("published", "unchanged"),
+                    f"{published.get('action')}: kids {published.get('kids')}"), TOKENS)
+    jwks = tv.JwksCache(settings.jwks_url, fetch=tv.ssm_jwks_fetch(client("ssm"), variables["PARAMETER_NAME"]))
+    validator = tv.TokenValidator(settings, jwks)
     kid, key = _emulator_issuer_key()
     now = int(time.time())
 

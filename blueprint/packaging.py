@@ -49,3 +49,13 @@ def build_zip(name: str, files: dict[str, Path], out_dir: Path = BUILD_DIR) -> F
 def quarantine_package(out_dir: Path = BUILD_DIR) -> FunctionPackage:
     """The quarantine function: one file, ``handler.py`` (handler ``handler.handle``)."""
     return build_zip("quarantine", {"handler.py": ROOT / "workloads" / "quarantine" / "handler.py"}, out_dir)
+
+
+def jwks_publisher_package(out_dir: Path = BUILD_DIR) -> FunctionPackage:
+    """The JWKS publisher: one file, ``handler.py`` (handler ``handler.handle``)."""
+    return build_zip("jwks-publisher", {"handler.py": ROOT / "workloads" / "jwks_publisher" / "handler.py"}, out_dir)
+
+
+def function_packages(out_dir: Path = BUILD_DIR) -> dict[str, FunctionPackage]:
+    """Every function of the platform, by name."""
+    return {"quarantine": quarantine_package(out_dir), "jwks-publisher": jwks_publisher_package(out_dir)}

@@ -391,10 +391,14 @@ def _serving_and_response(
 ) -> None:
     """Load balancer, inference fleet, token issuer, trail, detections and the quarantine function."""
     # standalone security-group rules (the serving tier uses them for its cross-references)
-    for body in resources.get("aws_vpc_security_group_ingress_rule", {}).values():
+    cidr_rules = [(body, cidr) for body in resources.get("aws_vpc_security_group_ingress_rule", {}).values()
+                  for cidr in _as_list(body.get("cidr_ipv4") or body.get("cidr_ipv6"))]
+    cidr_rules += [(body, cidr) for body in resources.get("aws_security_group_rule", {}).values()
+                   if body["type"] == "ingress"
+                   for cidr in _as_list(body.get("cidr_blocks")) + _as_list(body.get("ipv6_cidr_blocks"))]
+    for body, cidr in cidr_rules:
         group = ref_target(body["security_group_id"])
-        cidr = body.get("cidr_ipv4") or body.get("cidr_ipv6")
-        if group and cidr:
+        if group:
             node_id = f"sg:{_path(group[2])}"
             surface.add(Node(f"clients:{cidr}", f"clients {cidr}", "external", "private range"))
             surface.connect(Edge(f"clients:{cidr}", node_id, f"tcp {body['from_port']}", "inference requests",
@@ -479,11 +483,19 @@ def _serving_and_response(
         surface.add(Node("events:rules", "EventBridge rules", "logs", "GuardDuty findings, security alarms"))
         surface.connect(Edge("events:rules", node_id, "invoke", "findings / alarm changes",
                              "lambda permission per rule (SourceArn)"))
-        prefix = body["environment"]["variables"].get("MANAGED_ROLE_PREFIX", "")
-        surface.add(Node(f"roles:{prefix}*", f"platform roles {prefix}*", "identity",
-                         "except break-glass, auditor and the function's own roles"))
-        surface.connect(Edge(node_id, f"roles:{prefix}*", "attach deny-all + revoke sessions", "quarantine",
-                             "explicit Deny on protected roles; scheduled release", "deny"))
+        variables = body["environment"]["variables"]
+        if "MANAGED_ROLE_PREFIX" in variables:
+            prefix = variables["MANAGED_ROLE_PREFIX"]
+            surface.add(Node(f"roles:{prefix}*", f"platform roles {prefix}*", "identity",
+                             "except break-glass, auditor, evidence delivery and the function's own roles"))
+            surface.connect(Edge(node_id, f"roles:{prefix}*", "attach deny-all + revoke sessions", "quarantine",
+                                 "explicit Deny on protected roles; scheduled release", "deny"))
+        if "JWKS_URL" in variables and issuer:
+            surface.connect(Edge("issuer:tokens", node_id, "HTTPS (public JWKS)", "public keys",
+                                 "function outside the VPCs; writes one SSM parameter"))
+            for fleet in resources.get("aws_autoscaling_group", {}).values():
+                surface.connect(Edge(node_id, f"compute:{fleet['name']}", "SSM parameter (via endpoint)",
+                                     "public keys", "targets read the JWKS through the SSM endpoint"))
 
 
 # -- markdown -----------------------------------------------------------------------------------------

@@ -223,8 +223,10 @@ def _verify_serving(client: Callable[[str], Any], check: Callable[..., None], pr
             and c.get("TokenValidityUnits", {}).get("AccessToken") == "minutes" for c in described),
             f"{len(described)} clients")
     parameters = client("ssm").get_parameters_by_path(Path=f"/{prefix}/serving/token/")["Parameters"]
-    check("token validator settings in SSM (SecureString)", len(parameters) == 5
-          and all(p["Type"] == "SecureString" for p in parameters), f"{len(parameters)} parameters")
+    settings = [p for p in parameters if not p["Name"].endswith("/jwks")]
+    check("token validator settings in SSM (SecureString)", len(settings) == 5
+          and all(p["Type"] == "SecureString" for p in settings), f"{len(settings)} parameters")
+    check("published JWKS parameter for targets without egress", len(parameters) - len(settings) == 1)
     secrets = client("secretsmanager")
     listed = [x for x in secrets.list_secrets()["SecretList"] if x["Name"].startswith(f"{prefix}/serving/clients/")]
     guarded = [x["Name"] for x in listed if x.get("KmsKeyId")

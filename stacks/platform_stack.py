@@ -6,6 +6,7 @@ constructs together through their attributes and grants; it creates no policy JS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
@@ -15,12 +16,14 @@ from constructs import Construct
 from blueprint import emulator_gaps
 from blueprint.config import EnvironmentConfig, ImportedCertificateConfig, LocalBackendConfig
 from blueprint.packaging import FunctionPackage
+from workloads.token_validator import PARAM_JWKS
 from zero_trust_ai import actions
 from zero_trust_ai.alert_topic import AlertTopic, AlertTopicProps
 from zero_trust_ai.audit_trail import AuditTrail, AuditTrailProps
 from zero_trust_ai.base import source_of
 from zero_trust_ai.data_lake import DataLake, DataLakeProps
 from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
+from zero_trust_ai.jwks_publisher import JwksPublisher, JwksPublisherProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
 from zero_trust_ai.persona_role import PersonaRole
 from zero_trust_ai.platform_identities import PlatformIdentities, PlatformIdentitiesProps
@@ -68,7 +71,7 @@ class PlatformStack(TerraformStack):
     """One environment of the platform. ``name`` is the environment file's stem and the stack id."""
 
     def __init__(self, scope: Construct, name: str, *, config: EnvironmentConfig, project_root_rel: str,
-                 quarantine_package: FunctionPackage) -> None:
+                 function_packages: Mapping[str, FunctionPackage]) -> None:
         super().__init__(scope, name)
         # Python-side construct index (see zero_trust_ai.base.PlatformConstruct)
         self.construct_path = name
@@ -185,9 +188,9 @@ class PlatformStack(TerraformStack):
         self.capability_gaps = emulator_gaps.CAPABILITY_SWITCHES if config.is_emulated else ()
         gap_reason = {gap.control: f"emulator gap: {gap.gap}" for gap in self.capability_gaps}
         alert_topic = self._compose_monitoring(prefix, keys, data_lake, log_archive, list(networks.values()),
-                                               gap_reason, quarantine_package)
+                                               gap_reason, function_packages["quarantine"])
         self._compose_serving(prefix, project_root_rel, keys, networks["serving_network"], log_archive, inference,
-                              alert_topic, gap_reason)
+                              alert_topic, gap_reason, function_packages["jwks-publisher"])
         TerraformOutput(self, "emulator_capability_gaps", value=[gap.control for gap in self.capability_gaps],
                         description="Controls this environment deploys differently because of emulator gaps")
 
@@ -282,7 +285,7 @@ class PlatformStack(TerraformStack):
         ThreatDetection(self, "threat_detection", props=ThreatDetectionProps(
             region=region,
             security_hub_opt_out_reason=gap_reason.get(emulator_gaps.SECURITY_HUB_STANDARDS.control)))
-        artifacts = SecureBucket(self, "artifacts", props=SecureBucketProps(
+        self.artifacts = artifacts = SecureBucket(self, "artifacts", props=SecureBucketProps(
             bucket_name=f"{prefix}-artifacts-{account}", owner_account_id=account, encryption_key=keys.logs,
             access_log_bucket=log_archive.access_logs, force_destroy=config.is_emulated,
             eventbridge_notifications=not config.is_emulated))
@@ -310,7 +313,7 @@ class PlatformStack(TerraformStack):
 
     def _compose_serving(self, prefix: str, project_root_rel: str, keys: PlatformKeys, network: PrivateNetwork,
                          log_archive: LogArchive, inference: WorkloadRole, alert_topic: AlertTopic,
-                         gap_reason: dict[str, str]) -> None:
+                         gap_reason: dict[str, str], jwks_package: FunctionPackage) -> None:
         """Seed step 5: private, mutually authenticated, token-checked, rate-limited, watched serving."""
         config = self.config
         serving = config.serving
@@ -320,7 +323,16 @@ class PlatformStack(TerraformStack):
             callers={name: caller.operations for name, caller in serving.callers.items()},
             deletion_protection=not config.is_emulated,
             secret_recovery_window_days=0 if config.is_emulated else 30), key=keys.models)
-        issuer.grant_read_settings(inference)
+        issuer.grant_read_settings(inference)  # includes the published JWKS under the same path
+        JwksPublisher(self, "jwks_publisher", props=JwksPublisherProps(
+            name_prefix=prefix, account_id=account, region=region,
+            parameter_name=f"{issuer.parameter_path}{PARAM_JWKS}", log_retention_days=config.logging.retention_days,
+            code_signing_opt_out_reason=gap_reason.get(emulator_gaps.LAMBDA_CODE_SIGNING.control),
+            ignore_dead_letter_config_drift_reason=emulator_gaps.LAMBDA_DEAD_LETTER_CONFIG.gap
+            if config.is_emulated else None),
+            jwks_url=f"{issuer.issuer}/.well-known/jwks.json",
+            code=FunctionCode(path=jwks_package.path, sha256_hex=jwks_package.sha256_hex),
+            key=keys.logs, artifacts=self.artifacts, alert_topic=alert_topic)
         for name, caller in serving.callers.items():
             if caller.persona:
                 issuer.grant_client_secret(name, getattr(self.identities, caller.persona))

@@ -152,15 +152,15 @@ def test_local_lists_security_hub_and_code_signing_gaps(synthesized: Synthesized
     gaps = stack["output"]["emulator_capability_gaps"]["value"]
     assert emulator_gaps.SECURITY_HUB_STANDARDS.control in gaps and not resources(stack, "aws_securityhub_account")
     assert emulator_gaps.LAMBDA_CODE_SIGNING.control in gaps
-    (function,) = resources(stack, "aws_lambda_function").values()
-    assert "code_signing_config_arn" not in function and function["filename"].startswith("assets/")
+    for function in resources(stack, "aws_lambda_function").values():  # quarantine and JWKS publisher
+        assert "code_signing_config_arn" not in function and function["filename"].startswith("assets/")
     assert len(resources(stack, "aws_guardduty_detector_feature")) == 1  # GuardDuty works in the emulator
 
 
 @pytest.mark.parametrize("env", CLOUD)
 def test_quarantine_function_is_signed_and_hardened(synthesized: Synthesized, env: str) -> None:
     stack = synthesized.stack(env)
-    (function,) = resources(stack, "aws_lambda_function").values()
+    function = by_path(stack, "aws_lambda_function")["quarantine/function"]
     signing = target(stack, function["code_signing_config_arn"])
     assert signing["policies"]["untrusted_artifact_on_deployment"] == "Enforce"
     (profile_version,) = signing["allowed_publishers"]["signing_profile_version_arns"]
@@ -178,7 +178,7 @@ def test_quarantine_function_is_signed_and_hardened(synthesized: Synthesized, en
 def test_quarantine_function_runtime_controls(synthesized: Synthesized, env_name: str) -> None:
     stack = synthesized.stack(env_name)
     config = synthesized.environments[env_name].config
-    (function,) = resources(stack, "aws_lambda_function").values()
+    function = by_path(stack, "aws_lambda_function")["quarantine/function"]
     assert function["reserved_concurrent_executions"] >= 1
     assert function["tracing_config"]["mode"] == "Active"
     assert _path(target(stack, function["kms_key_arn"])).endswith("keys/logs/key")
@@ -235,7 +235,7 @@ def test_quarantine_triggers_from_guardduty_and_alarms(synthesized: Synthesized,
     assert guardduty["detail"]["severity"] == [{"numeric": [">=", config.quarantine.guardduty_min_severity]}]
     alarms = json.loads(rules["rule_security_alarms"]["event_pattern"])
     assert alarms["detail"]["state"] == {"value": ["ALARM"]}
-    (function,) = resources(stack, "aws_lambda_function").values()
+    function = by_path(stack, "aws_lambda_function")["quarantine/function"]
     assert alarms["detail"]["alarmName"] == function["environment"]["variables"]["QUARANTINE_ALARMS"].split(",")
     function_id = logical_id(stack, "aws_lambda_function", "quarantine/function")
     targets = list(resources(stack, "aws_cloudwatch_event_target").values())

@@ -11,8 +11,8 @@ import pytest
 
 from blueprint import emulator_gaps
 from tests.conftest import PROJECT_ROOT, Synthesized
-from tests.tfjson import by_path, logical_id, ref, resources, statements, target
-from workloads.token_validator import MAX_TOKEN_TTL_SECONDS, SSM_PARAMETER_NAMES
+from tests.tfjson import as_list, by_path, logical_id, ref, resources, statements, target
+from workloads.token_validator import MAX_TOKEN_TTL_SECONDS, PARAM_JWKS, SSM_PARAMETER_NAMES
 
 CLOUD = ("dev", "staging", "prod")
 
@@ -105,8 +105,10 @@ def test_validator_settings_reach_the_targets_through_ssm(synthesized: Synthesiz
     path = f"/ztai-{env_name}/serving/token/"
     parameters = {p["name"].removeprefix(path): p for p in resources(stack, "aws_ssm_parameter").values()
                   if p["name"].startswith(path)}
-    # exactly the names the validator reads (workloads/token_validator.py)
-    assert set(parameters) == set(SSM_PARAMETER_NAMES)
+    # exactly the names the validator reads (workloads/token_validator.py), plus the published JWKS
+    assert set(parameters) == {*SSM_PARAMETER_NAMES, PARAM_JWKS}
+    jwks = parameters.pop(PARAM_JWKS)
+    assert jwks["type"] == "String" and jwks["lifecycle"]["ignore_changes"] == ["value"]  # public keys
     assert all(p["type"] == "SecureString" for p in parameters.values())
     assert parameters["max_token_ttl_seconds"]["value"] == str(config.serving.token_ttl_minutes * 60)
     pool = logical_id(stack, "aws_cognito_user_pool", "token_issuer/pool")
@@ -154,7 +156,10 @@ def test_inference_targets_private_imdsv2_encrypted_and_only_reachable_from_the_
     assert (rule["from_port"], rule["to_port"]) == (port, port) and "cidr_blocks" not in rule
     out_of_alb = [r for r in rules if r["type"] == "egress" and target(stack, r["security_group_id"]) is alb_sg]
     assert [target(stack, r["source_security_group_id"]) for r in out_of_alb] == [fleet_sg]
-    assert alb_sg.get("egress", []) == []
+    assert alb_sg.get("egress", []) == [] and alb_sg.get("ingress", []) == []
+    into_alb = [r for r in rules if r["type"] == "ingress" and target(stack, r["security_group_id"]) is alb_sg]
+    config = synthesized.environments[env_name].config
+    assert [(r["from_port"], r["cidr_blocks"]) for r in into_alb] == [(443, [config.network.serving_vpc_cidr])]
     profile = target(stack, template["iam_instance_profile"]["arn"])
     assert target(stack, profile["role"].replace(".name}", ".arn}"))["name"] == f"ztai-{env_name}-inference"
 
@@ -232,3 +237,31 @@ def test_each_caller_secret_is_readable_only_by_its_roles(synthesized: Synthesiz
         assert holders == ([f"identities/{persona}/policy"] if persona else []), caller
     version = next(iter(resources(stack, "aws_secretsmanager_secret_version").values()))
     assert version["secret_string"].startswith("${jsonencode(") and "client_secret" in version["secret_string"]
+
+
+def test_jwks_reaches_targets_without_egress(synthesized: Synthesized, env_name: str) -> None:
+    """Cognito's JWKS is internet-only; a signed function outside the VPC publishes it to SSM on a schedule,
+    allowed to write only that parameter, and the inference role reads it through the SSM endpoint."""
+    stack = synthesized.stack(env_name)
+    config = synthesized.environments[env_name].config
+    functions = {f["function_name"]: f for f in resources(stack, "aws_lambda_function").values()}
+    publisher = functions[f"ztai-{env_name}-jwks-publisher"]
+    assert "vpc_config" not in publisher
+    variables = publisher["environment"]["variables"]
+    pool = logical_id(stack, "aws_cognito_user_pool", "token_issuer/pool")
+    assert variables["JWKS_URL"] == (f"https://cognito-idp.{config.region}.amazonaws.com/"
+                                     f"${{aws_cognito_user_pool.{pool}.id}}/.well-known/jwks.json")
+    assert variables["PARAMETER_NAME"] == f"/ztai-{env_name}/serving/token/{PARAM_JWKS}"
+    # every variable the handler reads is set, and nothing else
+    from workloads.jwks_publisher import handler
+
+    assert {handler.ENV_JWKS_URL, handler.ENV_PARAMETER_NAME} == set(variables)
+    policy = statements(by_path(stack, "aws_iam_role_policy")["jwks_publisher/role/policy"]["policy"])
+    ssm = [s for s in policy if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
+    assert [s["Resource"] for s in ssm] == [
+        f"arn:aws:ssm:{config.region}:{config.account_id}:parameter/ztai-{env_name}/serving/token/{PARAM_JWKS}"]
+    assert set(as_list(ssm[0]["Action"])) == {"ssm:GetParameter", "ssm:PutParameter"}
+    rule = by_path(stack, "aws_cloudwatch_event_rule")["jwks_publisher/schedule"]
+    assert rule["schedule_expression"].startswith("rate(")
+    signed = "code_signing_config_arn" in publisher
+    assert signed is (env_name != "local")

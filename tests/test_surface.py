@@ -54,8 +54,8 @@ def test_an_open_security_group_is_reported(synthesized: Synthesized) -> None:
     group["ingress"] = [*group["ingress"], {"from_port": 22, "to_port": 22, "protocol": "tcp",
                                             "cidr_blocks": ["0.0.0.0/0"]}]
     # the same through a standalone rule resource (how the serving ALB's group gets its clients)
-    (alb_rule,) = stack["resource"]["aws_vpc_security_group_ingress_rule"].values()
-    alb_rule["cidr_ipv4"] = "0.0.0.0/0"
+    (alb_rule,) = [r for r in stack["resource"]["aws_security_group_rule"].values() if r.get("cidr_blocks")]
+    alb_rule["cidr_blocks"] = ["0.0.0.0/0"]
     stack["resource"]["aws_internet_gateway"] = {"igw_1": {"vpc_id": "vpc-1"}}
     exposures = surface.build("dev", stack).exposures
     assert any("admits the internet on port 22" in e for e in exposures)

@@ -22,8 +22,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from moto import mock_aws
 
+from workloads.jwks_publisher import handler as jwks_publisher
 from workloads.token_validator import (
     MAX_TOKEN_CHARS,
+    PARAM_JWKS,
+    SSM_PARAMETER_NAMES,
     Claims,
     JwksCache,
     JwksError,
@@ -35,6 +38,7 @@ from workloads.token_validator import (
     fetch_jwks,
     load_settings,
     parse_jwks,
+    ssm_jwks_fetch,
 )
 
 REGION = "eu-west-1"
@@ -685,3 +689,71 @@ def test_token_issued_by_moto_cognito(aws: None) -> None:
     assert rejected(validator, tokens["IdToken"], "self-service") == "token-use"
     header, payload, signature = tokens["AccessToken"].split(".")
     assert rejected(validator, f"{header}.{payload}.{signature[::-1]}", "self-service") == "signature"
+
+
+# ------------------------------------------------------------------------------- JWKS from SSM (no egress)
+
+JWKS_PARAMETER = PREFIX + PARAM_JWKS
+
+
+def publish_jwks(monkeypatch: pytest.MonkeyPatch, ssm: Any, document: Mapping[str, Any]) -> None:
+    """Put ``document`` into SSM the way the JWKS publisher Lambda does (its fetch replaced: no network)."""
+    monkeypatch.setattr(jwks_publisher, "fetch", lambda url: json.dumps(document).encode())
+    assert jwks_publisher.publish(ssm, JWKS_URL, JWKS_PARAMETER)["action"] == "published"
+
+
+def test_jwks_parameter_is_not_a_setting() -> None:
+    assert PARAM_JWKS == "jwks"
+    assert PARAM_JWKS not in SSM_PARAMETER_NAMES
+
+
+def test_validator_reads_the_published_jwks_from_ssm(
+    aws: None,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: ValidatorSettings,
+    mint: Mint,
+    clock: FixedClock,
+    key: rsa.RSAPrivateKey,
+    other_key: rsa.RSAPrivateKey,
+) -> None:
+    ssm = boto3.client("ssm", region_name=REGION)
+    publish_jwks(monkeypatch, ssm, {"keys": [jwk_for(key, KID)]})
+    reads: list[str] = []
+    ssm.meta.events.register("provide-client-params.ssm.GetParameter", lambda params, **_: reads.append(params["Name"]))
+
+    jwks = JwksCache(settings.jwks_url, fetch=ssm_jwks_fetch(ssm, JWKS_PARAMETER), clock=clock)
+    validator = TokenValidator(settings, jwks, clock=clock)
+
+    assert validator.validate(mint(), "invoke").client_id == CLIENT_ID
+    assert rejected(validator, mint(key=other_key)) == "signature"  # our kid, another key
+    assert rejected(validator, mint(header={"kid": "key-2", "alg": "RS256"}, key=other_key)) == "unknown-key"
+    assert reads == [JWKS_PARAMETER]  # read once, then cached (unknown kid within the refetch interval)
+
+
+def test_ssm_jwks_fetch_ignores_the_url(aws: None, monkeypatch: pytest.MonkeyPatch, key: rsa.RSAPrivateKey) -> None:
+    ssm = boto3.client("ssm", region_name=REGION)
+    publish_jwks(monkeypatch, ssm, {"keys": [jwk_for(key, KID)]})
+    document = ssm_jwks_fetch(ssm, JWKS_PARAMETER)("https://anything.example/jwks.json")
+    assert set(parse_jwks(document)) == {KID}
+
+
+def test_missing_jwks_parameter_fails_closed(
+    aws: None, settings: ValidatorSettings, mint: Mint, clock: FixedClock
+) -> None:
+    ssm = boto3.client("ssm", region_name=REGION)
+    fetch = ssm_jwks_fetch(ssm, JWKS_PARAMETER)
+    with pytest.raises(JwksError, match=JWKS_PARAMETER):
+        fetch(JWKS_URL)
+
+    validator = TokenValidator(settings, JwksCache(settings.jwks_url, fetch=fetch, clock=clock), clock=clock)
+    with pytest.raises(JwksError):
+        validator.validate(mint(), "invoke")
+
+
+@pytest.mark.parametrize("value", ["not json", '["keys"]', '{"keys": []}'])
+def test_unusable_jwks_parameter_fails_closed(aws: None, mint: Mint, settings: ValidatorSettings, value: str) -> None:
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name=JWKS_PARAMETER, Value=value, Type="String")
+    validator = TokenValidator(settings, JwksCache(settings.jwks_url, fetch=ssm_jwks_fetch(ssm, JWKS_PARAMETER)))
+    with pytest.raises(JwksError):
+        validator.validate(mint(), "invoke")

@@ -48,6 +48,19 @@ Usage::
     validator = TokenValidator(settings, JwksCache(settings.jwks_url))
     claims = validator.validate(bearer_token(request.headers.get("Authorization")), "invoke")
 
+Targets without egress (the serving VPC has no route to the internet, and Cognito's JWKS endpoint is not reachable
+over PrivateLink) read the keys from SSM instead, through the SSM VPC endpoint. A scheduled function outside the VPC
+(``workloads/jwks_publisher/handler.py``) copies the issuer's JWKS, validated and canonicalised, into the String
+parameter ``<prefix>jwks``::
+
+    ssm = boto3.client("ssm")
+    settings = load_settings(ssm, prefix)
+    jwks = JwksCache(settings.jwks_url, fetch=ssm_jwks_fetch(ssm, prefix + PARAM_JWKS))
+    validator = TokenValidator(settings, jwks)
+
+The cache behaves as with HTTPS (TTL, one refetch per interval on an unknown ``kid``); only the source differs, and
+``settings.jwks_url`` then merely names the issuer's JWKS. A missing or unreadable parameter is a ``JwksError``.
+
 Map ``TokenRejected`` to HTTP 401 (``missing``, signature/time failures) or 403 (``scope``, ``audience``) and
 ``JwksError`` to 503: the key source being unavailable is not the caller's fault, but it still fails closed.
 """
@@ -75,6 +88,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 __all__ = [
     "DEFAULT_LEEWAY_SECONDS",
     "MAX_TOKEN_TTL_SECONDS",
+    "PARAM_JWKS",
     "SSM_PARAMETER_NAMES",
     "Claims",
     "JwksCache",
@@ -82,6 +96,7 @@ __all__ = [
     "Reason",
     "SettingsError",
     "SsmClient",
+    "SsmParameterClient",
     "TokenRejected",
     "TokenValidator",
     "ValidatorSettings",
@@ -89,6 +104,7 @@ __all__ = [
     "fetch_jwks",
     "load_settings",
     "parse_jwks",
+    "ssm_jwks_fetch",
 ]
 
 # Platform policy: access tokens live at most 15 minutes. Settings asking for more are refused outright.
@@ -110,6 +126,9 @@ SSM_PARAMETER_NAMES: Final = (
     PARAM_SCOPES,
     PARAM_MAX_TOKEN_TTL_SECONDS,
 )
+# The JWKS copied into SSM by the JWKS publisher, for targets without egress (see ``ssm_jwks_fetch``). Not one of
+# the settings above: it is written by that function, not by the infrastructure, and read by the JWKS cache.
+PARAM_JWKS: Final = "jwks"
 
 ALGORITHM: Final = "RS256"
 # Cognito access tokens are ~1 KiB; anything far larger is not one of ours and is not worth decoding.
@@ -294,6 +313,35 @@ def fetch_jwks(
     if not isinstance(document, dict):
         raise JwksError(f"JWKS document from {url} is not a JSON object")
     return document
+
+
+class SsmParameterClient(Protocol):
+    """The one method of a boto3 SSM client that ``ssm_jwks_fetch`` uses."""
+
+    def get_parameter(self, *, Name: str, WithDecryption: bool) -> Mapping[str, Any]: ...
+
+
+def ssm_jwks_fetch(ssm_client: SsmParameterClient, parameter_name: str) -> JwksFetcher:
+    """A ``JwksCache`` fetcher that reads the JWKS document from the SSM parameter ``parameter_name`` (written by
+    the JWKS publisher) instead of the network. The URL it is called with is ignored. Any failure (parameter
+    missing, access denied, endpoint unreachable, not a JSON object) raises ``JwksError``: fail closed."""
+
+    def fetch(url: str) -> Mapping[str, Any]:
+        try:
+            value = ssm_client.get_parameter(Name=parameter_name, WithDecryption=True)["Parameter"]["Value"]
+        except Exception as exc:  # botocore ClientError (ParameterNotFound, AccessDenied), connection errors, ...
+            raise JwksError(f"could not read the JWKS from SSM parameter {parameter_name}: {exc}") from exc
+        if not isinstance(value, str) or len(value) > MAX_JWKS_BYTES:
+            raise JwksError(f"SSM parameter {parameter_name} does not hold a JWKS document")
+        try:
+            document = json.loads(value)
+        except (ValueError, RecursionError) as exc:
+            raise JwksError(f"SSM parameter {parameter_name} is not JSON") from exc
+        if not isinstance(document, dict):
+            raise JwksError(f"SSM parameter {parameter_name} is not a JSON object")
+        return document
+
+    return fetch
 
 
 def _b64url_decode(segment: str) -> bytes:

@@ -117,3 +117,4 @@ SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
 # What the Auto Scaling service-linked role needs on a CMK that encrypts launched volumes.
 KMS_EBS_VOLUMES = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
                    "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+JWKS_PUBLISH = ("ssm:GetParameter", "ssm:PutParameter")

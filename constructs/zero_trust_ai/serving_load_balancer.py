@@ -19,7 +19,7 @@ from cdktf_cdktf_provider_aws.lb_trust_store import LbTrustStore
 from cdktf_cdktf_provider_aws.lb_trust_store_revocation import LbTrustStoreRevocation
 from cdktf_cdktf_provider_aws.s3_object import S3Object
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from cdktf_cdktf_provider_aws.security_group_rule import SecurityGroupRule
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
     Wafv2WebAclDefaultAction,
@@ -120,10 +120,11 @@ class ServingLoadBalancer(PlatformConstruct):
             description="Serving ALB: HTTPS from the configured private client ranges only",
             tags={"Name": f"{prefix}-serving-alb"},
         )
-        for index, cidr in enumerate(props.client_cidrs):
-            VpcSecurityGroupIngressRule(self, f"https_from_clients_{index}", security_group_id=self.security_group.id,
-                                        description="HTTPS (mutual TLS) from private clients", ip_protocol="tcp",
-                                        from_port=443, to_port=443, cidr_ipv4=cidr)
+        # One kind of rule resource for this group (its egress rule, added by InferenceFleet, references
+        # the targets' group, so none of its rules can be inline).
+        SecurityGroupRule(self, "https_from_clients", type="ingress", security_group_id=self.security_group.id,
+                          description="HTTPS (mutual TLS) from private clients", protocol="tcp",
+                          from_port=443, to_port=443, cidr_blocks=list(props.client_cidrs))
 
         log_prefix = f"alb/{prefix}-serving"
         log_archive.accept_load_balancer_logs(prefix=log_prefix)
