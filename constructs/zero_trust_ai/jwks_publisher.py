@@ -8,20 +8,18 @@ from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from zero_trust_ai import actions
 from zero_trust_ai.alert_topic import AlertTopic
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
 from zero_trust_ai.secure_bucket import SecureBucket
-from zero_trust_ai.signed_function import FunctionCode, SignedFunction, SignedFunctionProps
+from zero_trust_ai.signed_function import FunctionCode, FunctionOptOuts, SignedFunction, SignedFunctionProps
 
 
-class JwksPublisherProps(BaseModel):
+class JwksPublisherProps(FunctionOptOuts):
     """Props of :class:`JwksPublisher`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
     account_id: str = Field(pattern=r"^\d{12}$")
@@ -29,8 +27,6 @@ class JwksPublisherProps(BaseModel):
     parameter_name: str = Field(pattern=r"^/[\w./-]+$", description="Where the JWKS is published (SSM).")
     log_retention_days: int = Field(ge=365)
     schedule_expression: str = Field(default="rate(15 minutes)", description="Default: every 15 minutes.")
-    ignore_dead_letter_config_drift_reason: str | None = Field(default=None, min_length=20)
-    code_signing_opt_out_reason: str | None = Field(default=None, min_length=20)
 
 
 class JwksPublisher(SignedFunction):

@@ -10,23 +10,21 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.scheduler_schedule_group import SchedulerScheduleGroup
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from zero_trust_ai import actions
 from zero_trust_ai.alert_topic import AlertTopic
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
 from zero_trust_ai.secure_bucket import SecureBucket
-from zero_trust_ai.signed_function import FunctionCode, SignedFunction, SignedFunctionProps
+from zero_trust_ai.signed_function import FunctionCode, FunctionOptOuts, SignedFunction, SignedFunctionProps
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
 __all__ = ["FunctionCode", "QuarantineFunction", "QuarantineFunctionProps"]
 
 
-class QuarantineFunctionProps(BaseModel):
+class QuarantineFunctionProps(FunctionOptOuts):
     """Props of :class:`QuarantineFunction`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
     account_id: str = Field(pattern=r"^\d{12}$")
@@ -36,13 +34,6 @@ class QuarantineFunctionProps(BaseModel):
     log_retention_days: int = Field(ge=365)
     reserved_concurrency: int = Field(default=2, ge=1, le=10, description="Default: 2 concurrent runs at most.")
     lookback_minutes: int = Field(default=15, ge=5, le=60, description="Trail search window for alarm events.")
-    ignore_dead_letter_config_drift_reason: str | None = Field(
-        default=None, min_length=20, description="Emulator gap only (see blueprint/emulator_gaps.py).")
-    code_signing_opt_out_reason: str | None = Field(
-        default=None, min_length=20,
-        description="Why the package is deployed without a signing job and code-signing config (emulator gap "
-        "only). Default: signed by AWS Signer and enforced by a code-signing config.",
-    )
 
 
 class QuarantineFunction(SignedFunction):

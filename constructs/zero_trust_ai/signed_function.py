@@ -63,10 +63,22 @@ class FunctionCode(BaseModel):
     sha256_hex: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-class SignedFunctionProps(BaseModel):
-    """Props of :class:`SignedFunction`."""
+class FunctionOptOuts(BaseModel):
+    """The emulator-only opt-outs every platform function accepts (each needs its reason)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ignore_dead_letter_config_drift_reason: str | None = Field(
+        default=None, min_length=20, description="Emulator gap only (see blueprint/emulator_gaps.py).")
+    code_signing_opt_out_reason: str | None = Field(
+        default=None, min_length=20,
+        description="Why the package is deployed without a signing job and code-signing config (emulator gap "
+        "only). Default: signed by AWS Signer and enforced by a code-signing config.",
+    )
+
+
+class SignedFunctionProps(FunctionOptOuts):
+    """Props of :class:`SignedFunction`."""
 
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
     short_name: str = Field(pattern=r"^[a-z][a-z0-9-]{2,20}$", description="Function is `<prefix>-<short_name>`.")
@@ -77,13 +89,6 @@ class SignedFunctionProps(BaseModel):
     log_retention_days: int = Field(ge=365)
     reserved_concurrency: int = Field(default=2, ge=1, le=10, description="Default: 2 concurrent runs at most.")
     timeout_seconds: int = Field(default=60, ge=1, le=900)
-    ignore_dead_letter_config_drift_reason: str | None = Field(
-        default=None, min_length=20, description="Emulator gap only (see blueprint/emulator_gaps.py).")
-    code_signing_opt_out_reason: str | None = Field(
-        default=None, min_length=20,
-        description="Why the package is deployed without a signing job and code-signing config (emulator gap "
-        "only). Default: signed by AWS Signer and enforced by a code-signing config.",
-    )
 
 
 class SignedFunction(PlatformConstruct):
