@@ -35,7 +35,7 @@ from zero_trust_ai.private_network import (
     PrivateNetwork,
     PrivateNetworkProps,
 )
-from zero_trust_ai.quarantine_function import FunctionCode, QuarantineFunction, QuarantineFunctionProps
+from zero_trust_ai.quarantine_function import QuarantineFunction, QuarantineFunctionProps
 from zero_trust_ai.secure_bucket import SecureBucket, SecureBucketProps
 from zero_trust_ai.security_alarms import SecurityAlarms, SecurityAlarmsProps
 from zero_trust_ai.serving_alarms import ServingAlarms, ServingAlarmsProps
@@ -45,6 +45,7 @@ from zero_trust_ai.serving_load_balancer import (
     ServingLoadBalancer,
     ServingLoadBalancerProps,
 )
+from zero_trust_ai.signed_function import FunctionCode
 from zero_trust_ai.threat_detection import ThreatDetection, ThreatDetectionProps
 from zero_trust_ai.token_issuer import TokenIssuer, TokenIssuerProps
 from zero_trust_ai.training_compute import TrainingCompute, TrainingComputeProps
@@ -301,7 +302,7 @@ class PlatformStack(TerraformStack):
                 if config.is_emulated else None),
             code=FunctionCode(path=quarantine_package.path, sha256_hex=quarantine_package.sha256_hex),
             key=keys.logs, artifacts=artifacts, alert_topic=alert_topic, trail_log_group_name=trail.log_group.name,
-            alarm_names=list(alarms.quarantine_filters),
+            alarm_names=alarms.quarantine_alarm_names,
             # never blind the response: people who respond, and the roles that deliver the evidence
             protected_role_arns=[self.identities.break_glass.role_arn, self.identities.security_auditor.role_arn,
                                  trail.delivery_role.role_arn,

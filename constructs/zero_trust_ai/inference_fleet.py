@@ -20,7 +20,7 @@ from cdktf_cdktf_provider_aws.launch_template import (
     LaunchTemplateNetworkInterfaces,
     LaunchTemplateTagSpecifications,
 )
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupEgress
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.security_group_rule import SecurityGroupRule
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,13 +66,7 @@ class InferenceFleet(PlatformConstruct):
         self.security_group = SecurityGroup(
             self, "security_group", name=f"{prefix}-inference", vpc_id=network.vpc_id,
             description="Inference instances: model port from the serving ALB only; HTTPS to endpoints and S3",
-            egress=[
-                SecurityGroupEgress(description="HTTPS to the interface endpoints", protocol="tcp", from_port=443,
-                                    to_port=443, security_groups=[network.endpoint_security_group.id]),
-                SecurityGroupEgress(description="HTTPS to S3 through the gateway endpoint", protocol="tcp",
-                                    from_port=443, to_port=443,
-                                    prefix_list_ids=[network.s3_gateway_endpoint.prefix_list_id]),
-            ],
+            egress=network.endpoint_egress(),
             tags={"Name": f"{prefix}-inference"},
         )
         # Rule resources (not inline blocks): the two groups reference each other.

@@ -241,22 +241,7 @@ class PrivateNetwork(PlatformConstruct):
             description="Workloads: no inbound; HTTPS out to the VPC endpoints and S3 only",
             vpc_id=self.vpc.id,
             ingress=[],
-            egress=[
-                SecurityGroupEgress(
-                    description="HTTPS to the interface endpoints",
-                    protocol="tcp",
-                    from_port=443,
-                    to_port=443,
-                    security_groups=[self.endpoint_security_group.id],
-                ),
-                SecurityGroupEgress(
-                    description="HTTPS to S3 through the gateway endpoint",
-                    protocol="tcp",
-                    from_port=443,
-                    to_port=443,
-                    prefix_list_ids=[self.s3_gateway_endpoint.prefix_list_id],
-                ),
-            ],
+            egress=self.endpoint_egress(),
             tags={"Name": f"{props.name}-workloads"},
         )
 
@@ -301,6 +286,16 @@ class PrivateNetwork(PlatformConstruct):
             max_aggregation_interval=props.flow_log_aggregation_seconds,
             tags={"Name": f"{props.name}-flow-log-cloudwatch"},
         )
+
+    def endpoint_egress(self) -> list[SecurityGroupEgress]:
+        """The only egress a workload in this VPC needs: HTTPS to the interface endpoints and, through the
+        gateway endpoint, to S3."""
+        return [
+            SecurityGroupEgress(description="HTTPS to the interface endpoints", protocol="tcp", from_port=443,
+                                to_port=443, security_groups=[self.endpoint_security_group.id]),
+            SecurityGroupEgress(description="HTTPS to S3 through the gateway endpoint", protocol="tcp",
+                                from_port=443, to_port=443, prefix_list_ids=[self.s3_gateway_endpoint.prefix_list_id]),
+        ]
 
     @property
     def vpc_id(self) -> str:

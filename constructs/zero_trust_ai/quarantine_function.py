@@ -20,8 +20,6 @@ from zero_trust_ai.secure_bucket import SecureBucket
 from zero_trust_ai.signed_function import FunctionCode, FunctionOptOuts, SignedFunction, SignedFunctionProps
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
-__all__ = ["FunctionCode", "QuarantineFunction", "QuarantineFunctionProps"]
-
 
 class QuarantineFunctionProps(FunctionOptOuts):
     """Props of :class:`QuarantineFunction`."""

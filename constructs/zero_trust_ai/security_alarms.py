@@ -110,7 +110,8 @@ class SecurityAlarms(PlatformConstruct):
                                         quarantine=True))
 
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
-        self.quarantine_filters: dict[str, str] = {}
+        # alarms that may lead to quarantine (the function looks their filter patterns up itself)
+        self.quarantine_alarm_names: list[str] = []
         for detection in detections:
             metric = "".join(part.title() for part in detection.key.split("-"))
             CloudwatchLogMetricFilter(
@@ -129,5 +130,5 @@ class SecurityAlarms(PlatformConstruct):
                 ok_actions=[alert_topic.topic_arn],
             )
             if detection.quarantine:
-                self.quarantine_filters[alarm_name] = detection.pattern
+                self.quarantine_alarm_names.append(alarm_name)
         self.detections: Mapping[str, Detection] = {d.key: d for d in detections}
