@@ -11,7 +11,11 @@ the fix (see ``blueprint.errors``).
 
 from __future__ import annotations
 
+import difflib
+import functools
+import importlib.resources
 import ipaddress
+import json
 import math
 import re
 from typing import Annotated, Literal
@@ -46,6 +50,72 @@ class _Model(BaseModel):
 
 
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit AWS account id.")]
+
+# The emulator's account (moto's default). An `emulator` section is only accepted together with it, so a
+# cloud environment (a real account) can never be switched to the emulator's relaxed controls.
+EMULATOR_ACCOUNT_ID = "123456789012"
+
+# Partitions the blueprint deploys to. Their region lists come from botocore's endpoint data (installed
+# with boto3), so a region that matches the pattern but does not exist (eu-west-4) is refused here, not
+# at `terraform apply`.
+SUPPORTED_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
+
+
+@functools.cache
+def known_regions() -> dict[str, str]:
+    """Region name -> partition, for every region botocore's data lists in ``SUPPORTED_PARTITIONS``
+    (``endpoints.json`` and the newer ``partitions.json``; the ``*-global`` pseudo-regions excluded)."""
+    data = importlib.resources.files("botocore") / "data"
+    regions: dict[str, str] = {}
+    for document, id_key in (("endpoints.json", "partition"), ("partitions.json", "id")):
+        for partition in json.loads((data / document).read_text(encoding="utf-8"))["partitions"]:
+            if partition.get(id_key) in SUPPORTED_PARTITIONS:
+                for region in partition.get("regions", {}):
+                    if not region.endswith("-global"):
+                        regions.setdefault(region, partition[id_key])
+    return regions
+
+
+def _real_region(value: str) -> str:
+    regions = known_regions()
+    if value not in regions:
+        close = difflib.get_close_matches(value, sorted(regions), n=3, cutoff=0.7)
+        raise FieldProblem(
+            f"{value!r} is not a region of the AWS partitions {', '.join(SUPPORTED_PARTITIONS)} "
+            "(botocore's endpoint data lists every existing region)",
+            fix=f"use an existing region, e.g. {', '.join(close) if close else 'eu-west-1 or us-east-1'}",
+        )
+    return value
+
+
+Region = Annotated[str, Field(pattern=REGION_PATTERN), AfterValidator(_real_region)]
+
+_S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def _s3_bucket_name(value: str) -> str:
+    """The S3 general purpose bucket naming rules the pattern cannot express."""
+    problem = None
+    if ".." in value:
+        problem = "has two adjacent periods"
+    elif re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value):
+        problem = "is formatted as an IP address"
+    elif value.startswith(_S3_RESERVED_PREFIXES):
+        problem = f"starts with a prefix S3 reserves ({', '.join(_S3_RESERVED_PREFIXES)})"
+    elif value.endswith(_S3_RESERVED_SUFFIXES):
+        problem = f"ends with a suffix S3 reserves ({', '.join(_S3_RESERVED_SUFFIXES)})"
+    if problem:
+        raise FieldProblem(
+            f"bucket name {value!r} {problem}, which S3 refuses",
+            fix="use 3-63 lowercase letters, digits, hyphens and single periods between them, "
+            "e.g. zt-ai-platform-tfstate-<account id>",
+        )
+    return value
+
+
+BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), AfterValidator(_s3_bucket_name)]
 PrincipalArn = Annotated[
     str,
     Field(
@@ -239,10 +309,17 @@ def _inside_project(value: str) -> str:
     return value
 
 
+class ProjectPathMarker:
+    """Marks a :data:`RepoPath` field. The model can only check the text; ``blueprint.loader`` finds every
+    marked field, resolves it against the project root (symbolic links included) and refuses it when the
+    real file lies outside the project."""
+
+
 RepoPath = Annotated[
     str,
     Field(pattern=r"^[\w./-]+$", description="Path relative to the project root (no `..`)."),
     AfterValidator(_inside_project),
+    ProjectPathMarker(),
 ]
 ServingOperation = Literal["invoke", "update-routing"]
 
@@ -367,9 +444,9 @@ class S3BackendConfig(_Model):
     """Remote state in S3 with native locking (Terraform >= 1.10)."""
 
     type: Literal["s3"] = "s3"
-    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="State bucket name.")
+    bucket: BucketName = Field(description="State bucket name.")
     key_prefix: str = Field(default="ai-platform", pattern=r"^[\w./-]+$", description="Prefix of the state key.")
-    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    region: Region = Field(description="Region of the state bucket (same partition as the environment).")
     encrypt: bool = Field(default=True, description="Server-side encryption of the state object (must be true).")
     use_lockfile: bool = Field(default=True, description="S3 native state locking (must be true).")
     kms_key_id: str | None = Field(default=None, description="KMS key ARN for the state object; default: SSE-S3.")
@@ -401,7 +478,7 @@ class EmulatorConfig(_Model):
         description="Emulator endpoint; loopback only so nothing outside the laptop can reach it.",
     )
     max_retries: int = Field(default=1, ge=0, le=5, description="AWS provider retries (low, so gaps fail fast).")
-    credentials_file: str = Field(
+    credentials_file: RepoPath = Field(
         default=".emulator/credentials",
         description="Shared-credentials file with the emulator's dummy profile, relative to the project root.",
     )
@@ -414,7 +491,7 @@ class EnvironmentConfig(_Model):
     """One deployable environment. The environment's name is its file name (``prod.yaml`` -> ``prod``)."""
 
     account_id: AccountId
-    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region, e.g. eu-west-1.")
+    region: Region = Field(description="AWS region, e.g. eu-west-1 (partitions aws, aws-cn, aws-us-gov).")
     availability_zones: list[str] = Field(min_length=2, max_length=6, description="AZs for the private subnets.")
     network: NetworkConfig
     training: TrainingConfig
@@ -428,8 +505,34 @@ class EnvironmentConfig(_Model):
     )
     backend: Backend
     emulator: EmulatorConfig | None = Field(
-        default=None, description="Set only for an environment deployed to the local emulator."
+        default=None,
+        description="Set only for an environment deployed to the local emulator. It points the provider at the "
+        "emulator and switches off controls the emulator lacks (mutual TLS trust store, code signing, Security "
+        f"Hub, deletion protection; buckets get force_destroy), so it is refused unless account_id is "
+        f"{EMULATOR_ACCOUNT_ID} (the emulator's) and the backend is `local` or `s3` with `emulated: true`. "
+        "Default: none (a cloud environment).",
     )
+
+    def _emulator_only_without_a_cloud(self) -> None:
+        """The emulator rule: an `emulator` section is accepted only for an environment that has no real
+        account and no real state backend, so copying it into a cloud environment cannot drop a control."""
+        if self.emulator is None:
+            return
+        real = []
+        if self.account_id != EMULATOR_ACCOUNT_ID:
+            real.append(f"account_id is {self.account_id!r}")
+        if isinstance(self.backend, S3BackendConfig) and not self.backend.emulated:
+            real.append(f"the backend is the S3 bucket {self.backend.bucket!r}")
+        if real:
+            raise FieldProblem(
+                "an emulator section points the provider at 127.0.0.1 and switches off mutual TLS, code "
+                "signing, Security Hub and deletion protection, so it is refused for an environment with a "
+                f"real account or backend, and here {' and '.join(real)}",
+                fix="remove the emulator section (a cloud environment never has one); an emulator-only "
+                f"environment has account_id \"{EMULATOR_ACCOUNT_ID}\" and backend {{type: local}} "
+                "(or s3 with emulated: true), as environments/local.yaml",
+                field=("emulator",),
+            )
 
     @field_validator("availability_zones")
     @classmethod
@@ -469,6 +572,16 @@ class EnvironmentConfig(_Model):
                 fix="configure backend: {type: s3, bucket: ..., region: ..., encrypt: true, use_lockfile: true}",
                 field=("backend", "type"),
             )
+        self._emulator_only_without_a_cloud()
+        if isinstance(self.backend, S3BackendConfig):
+            partition, state_partition = known_regions()[self.region], known_regions()[self.backend.region]
+            if partition != state_partition:
+                raise FieldProblem(
+                    f"the state bucket's region {self.backend.region!r} is in partition {state_partition}, the "
+                    f"environment's region {self.region!r} in {partition}; one set of credentials cannot reach both",
+                    fix=f"keep the state bucket in a region of partition {partition}",
+                    field=("backend", "region"),
+                )
         for persona_name in PersonasConfig.model_fields:
             persona: PersonaConfig = getattr(self.identity.personas, persona_name)
             for index, arn in enumerate(persona.principals):

@@ -2,23 +2,42 @@
 
 Every failure becomes a :class:`ConfigError` whose message names the file, the field path, the bad
 value and the fix. Nothing is synthesized until *every* selected environment has validated.
+
+The files are untrusted input, so every step is bounded: the file size (``MAX_FILE_BYTES``), the
+nesting depth (``MAX_NESTING``), the number of values after alias expansion (``MAX_VALUES``, which stops
+"billion laughs"), the length of every value shown in a message, and the number of problems reported
+per file (``MAX_PROBLEMS``, then a count). Paths are resolved (symbolic links included) before they are
+checked against the project root.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import reprlib
+import types
+import typing
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from blueprint.config import EnvironmentConfig, FieldProblem, LoadedEnvironment
+from blueprint.config import EnvironmentConfig, FieldProblem, LoadedEnvironment, ProjectPathMarker
 from blueprint.pki import ROOT as PROJECT_ROOT
-from blueprint.pki import check_ca_bundle
+from blueprint.pki import check_ca_bundle, check_revocation_list
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+# Bounds of one environment file. The shipped files are about 3 KB, 6 levels deep and 200 values.
+MAX_FILE_BYTES = 128 * 1024
+MAX_NESTING = 32
+MAX_VALUES = 20_000
+MAX_PROBLEMS = 20
+MAX_SHOWN = 120  # characters of a value quoted in a message
+MAX_TEXT = 500  # characters of a path, a problem or a fix in a message
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class ConfigError(Exception):
@@ -29,161 +48,505 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+# -- bounded text ---------------------------------------------------------------------------------
 
 
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                f"found duplicate key {key!r}",
-                key_node.start_mark,
-            )
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
+def _make_repr() -> reprlib.Repr:
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxdict, shown.maxlist, shown.maxtuple, shown.maxset = 3, 4, 4, 4, 4
+    shown.maxstring, shown.maxother, shown.maxlong = MAX_SHOWN, MAX_SHOWN, 40
+    return shown
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_REPR = _make_repr()
 
 
-def _path_text(loc: Iterable[str | int]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
+def shown(value: Any) -> str:
+    """``repr(value)`` that never renders more than a few levels and MAX_SHOWN characters of it (so a
+    huge or recursive value costs nothing to quote)."""
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # e.g. an int beyond Python's digit limit for str()
+        text = f"<{type(value).__name__}>"
+    return _clip(text, MAX_SHOWN)
 
 
-def _lookup(data: Any, loc: Sequence[str | int]) -> Any:
-    current = data
-    for part in loc:
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- YAML -----------------------------------------------------------------------------------------
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Well-formed YAML that an environment file must not contain, with how to fix it."""
+
+    def __init__(self, problem: str, mark: yaml.Mark | None, fix: str) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+        self.fix = fix
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader for untrusted environment files.
+
+    * Duplicate keys are an error (PyYAML silently keeps the last one), and so are keys that are a list or
+      a mapping (PyYAML's own hashability check is kept).
+    * Nesting deeper than MAX_NESTING is refused while composing, before Python's recursion limit.
+    * A document that expands through aliases to more than MAX_VALUES values, or contains an alias of a
+      node inside itself, is refused before anything is constructed.
+    * A value that its tag cannot construct (``2024-02-30``, a 5,000-digit integer, ``!!timestamp foo``) is
+      a YAML error with its position instead of an exception.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
         try:
-            current = current[part]
+            if self._depth > MAX_NESTING:
+                raise _Refused(f"the values are nested more than {MAX_NESTING} levels deep",
+                               self.peek_event().start_mark,
+                               "remove the extra brackets or indentation; settings nest a few levels, "
+                               "as in environments/dev.yaml")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return self.construct_document(node)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
+            kind = node.tag.rsplit(":", 1)[-1]
+            value = f" {shown(node.value)}" if isinstance(node, yaml.ScalarNode) else ""
+            raise _Refused(f"the value{value} cannot be read as YAML type {kind} ({_clip(str(exc), 120)})",
+                           node.start_mark,
+                           f"quote the value to keep it as text, or write a valid {kind}") from None
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, yaml.Mark] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, Hashable):
+                    raise _Refused(f"a {type(key).__name__} is used as a key", key_node.start_mark,
+                                   "use a plain name as the key (quote it if it starts with '[', '{' or '?')")
+                if key in first:
+                    raise _Refused(f"found duplicate key {shown(key)} (first at line {first[key].line + 1})",
+                                   key_node.start_mark, "keep one of the two entries; YAML would silently drop one")
+                first[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a node graph that expands (aliases copied out) to more than MAX_VALUES values, or that has
+    a cycle. Iterative, and each node is sized once, so a bomb costs as little as its text."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            size = 1 + sum(sizes[id(child)] for child in _children(node))
+            if size > MAX_VALUES:
+                raise _Refused(f"the document expands to more than {MAX_VALUES} values (through aliases or "
+                               "sheer size)", node.start_mark,
+                               "write the settings out; an environment holds a few hundred values")
+            sizes[key] = size
+        elif key not in sizes:
+            if key in open_nodes:
+                raise _Refused("an alias refers to a node that contains it (a cycle)", node.start_mark,
+                               "replace the alias inside its own anchor by the values it should hold")
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+
+
+_SYNTAX_FIX = ("correct the YAML syntax at that position "
+               "(indent with spaces, quote values containing ':' or '#', no duplicate keys)")
+
+
+def _parse(source: str, text: str) -> Any:
+    fix = _SYNTAX_FIX
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        problem = exc.problem or exc.context or "invalid YAML"
+        if isinstance(exc, _Refused):
+            fix = exc.fix
+        else:
+            problem = f"malformed YAML: {problem}"
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        problem = f"the control character {character} is not allowed in YAML"
+        fix = "delete the character (use an escape such as \\t inside a double-quoted string)"
+    except yaml.YAMLError as exc:
+        line, column, problem = 0, 0, "malformed YAML: " + (str(exc).splitlines() or ["invalid"])[0]
+    where = f"line {line}, column {column}" if line else "unknown position"
+    lines = text.splitlines()
+    snippet = shown(lines[line - 1].strip()) if 0 < line <= len(lines) else "(end of file)" if line else "(unknown)"
+    raise ConfigError([f"{source}: (YAML at {where}) = {_clip(snippet, 80)}: {_clip(problem)}. Fix: {fix}."])
+
+
+def _read_text(path: Path, source: str) -> str:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(
+            [f"{source}: (file) = {str(path)!r}: cannot be read ({exc.strerror}). "
+             "Fix: create the file or check its permissions."]
+        ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(
+            [f"{source}: (file size) = more than {MAX_FILE_BYTES // 1024} KiB: an environment file is a few KB "
+             f"of settings; larger input is refused unread. Fix: keep only the settings "
+             "(copy environments/dev.yaml and adapt it)."]
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            [f"{source}: (file encoding) = byte 0x{raw[exc.start]:02x} at line {line}, column {column}: "
+             f"the file is not UTF-8 text ({exc.reason}). Fix: save the file as UTF-8 "
+             "(re-type the characters at that position)."]
+        ) from None
+
+
+# -- field paths ----------------------------------------------------------------------------------
+
+
+class _Step(NamedTuple):
+    key: Any
+    is_index: bool  # a list position, shown as [n]
+
+
+class _Location(NamedTuple):
+    steps: list[_Step]
+    annotation: Any  # the type expected at the end of the path (None when not known)
+    in_key: bool  # the error is about a mapping key (pydantic's "[key]" location)
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _union_members(annotation: Any) -> list[Any] | None:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [_strip_annotated(a) for a in typing.get_args(annotation) if a is not type(None)]
+    return None
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _tags(member: Any, discriminator: str | None) -> tuple[Any, ...]:
+    if not (_is_model(member) and discriminator and discriminator in member.model_fields):
+        return ()
+    return typing.get_args(member.model_fields[discriminator].annotation)
+
+
+def _locate(loc: Sequence[Any], fields: Sequence[Any] = ()) -> _Location:
+    """Translate a pydantic error location into the path of the file: union member tags that pydantic
+    inserts into ``loc`` (``private_ca``, ``s3``, ``str``) are dropped by following the models, so a mapping
+    key or a caller that happens to be named like a member is kept. ``fields`` (a :class:`FieldProblem`'s
+    path below ``loc``) names fields only, never tags."""
+    annotation: Any = EnvironmentConfig
+    discriminator: str | None = None
+    steps: list[_Step] = []
+    parts = [(part, True) for part in loc] + [(part, False) for part in fields]
+    position = 0
+    while position < len(parts):
+        part, tagged = parts[position]
+        annotation = _strip_annotated(annotation)
+        members = _union_members(annotation)
+        if members is not None:
+            if len(members) == 1:  # Optional[X]: pydantic adds no location
+                annotation = members[0]
+                continue
+            if tagged:  # the next part is the member's tag: drop it, follow the member
+                chosen = [m for m in members if part in _tags(m, discriminator) or getattr(m, "__name__", "") == part]
+                position += 1
+            else:  # a field of one of the members
+                chosen = [m for m in members if _is_model(m) and part in m.model_fields]
+            annotation = chosen[0] if chosen else None
+            discriminator = None
+            continue
+        discriminator = None
+        origin = typing.get_origin(annotation)
+        steps.append(_Step(part, origin in (list, tuple) and isinstance(part, int)))
+        if origin is dict and parts[position + 1:position + 2] == [("[key]", True)]:
+            return _Location(steps, (typing.get_args(annotation) or (None,))[0], True)  # the key itself is wrong
+        if _is_model(annotation):
+            field = annotation.model_fields.get(part) if isinstance(part, str) else None
+            annotation = field.annotation if field else None
+            discriminator = field.discriminator if field and isinstance(field.discriminator, str) else None
+        elif origin in (list, tuple):
+            annotation = (typing.get_args(annotation) or (None,))[0]
+        elif origin is dict:
+            annotation = (typing.get_args(annotation) or (None, None))[1]
+        else:
+            annotation = None
+        position += 1
+    return _Location(steps, _strip_annotated(annotation), False)
+
+
+def _path_text(steps: Iterable[_Step]) -> str:
+    text = ""
+    for step in steps:
+        if step.is_index:
+            text += f"[{step.key}]"
+        else:
+            name = step.key if isinstance(step.key, str) else shown(step.key)
+            text += f".{name}" if text else name
+    return _clip(text) or "(top level)"
+
+
+def _lookup(data: Any, steps: Sequence[_Step]) -> Any:
+    current = data
+    for step in steps:
+        try:
+            current = current[step.key]
         except (KeyError, IndexError, TypeError):
             return None
     return current
 
 
-def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
-    """The pydantic model class that owns the mapping at ``loc`` (for listing allowed fields)."""
-    model: Any = EnvironmentConfig
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        model = _unwrap(field.annotation)
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Find a BaseModel inside Optional[...] / list[...] annotations."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _unwrap(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _fix_for(error: Any) -> str:
+def _fix_for(error: Any, location: _Location) -> str:
     kind = error["type"]
-    loc = [part for part in error["loc"] if not (isinstance(part, str) and part in ("s3", "local"))]
+    ctx = error.get("ctx", {})
     if kind == "extra_forbidden":
-        owner = _model_at(loc[:-1])
-        allowed = ", ".join(sorted(owner.model_fields)) if owner else "see environments/schema.json"
+        owner = _locate(error["loc"][:-1]).annotation
+        allowed = ", ".join(sorted(owner.model_fields)) if _is_model(owner) else "see environments/schema.json"
         return f"remove it or correct the spelling; allowed fields here: {allowed}"
     if kind == "missing":
         return "add this field (see environments/schema.json for its meaning)"
+    if kind == "invalid_key":
+        return "write the setting name as plain text (letters, digits, '_' and '-'), e.g. account_id"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return "use a whole number without quotes"
-    if kind in ("float_parsing", "float_type"):
-        return "use a number"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return "use a finite number"
     if kind in ("bool_parsing", "bool_type"):
         return "use true or false"
-    if kind in ("string_type",):
+    if kind in ("string_type", "string_unicode"):
         return "use a quoted string"
     if kind in ("list_type",):
         return "use a YAML list (- item per line)"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "use a mapping of field: value"
+    if kind == "literal_error":
+        return f"use one of {ctx.get('expected', '?')}"
     if kind == "string_pattern_mismatch":
-        pattern = error.get("ctx", {}).get("pattern", "")
-        return f"use a value matching {pattern}"
+        return f"use a value matching {ctx.get('pattern', '')}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return "use a value inside the documented bounds: " + error["msg"].lower()
-    if kind in ("too_short", "too_long"):
-        return "change the number of items: " + error["msg"].lower()
-    if kind == "union_tag_invalid":
-        return "set type to 's3' (or 'local' for the emulator environment)"
-    if kind == "literal_error":
-        return error["msg"]
-    return error["msg"]
+    if kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
+        return "change the length: " + error["msg"].lower()
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        members = _union_members(location.annotation) or []
+        discriminator = str(ctx.get("discriminator", "type")).strip("'")
+        tags = ", ".join(repr(t) for m in members for t in _tags(m, discriminator))
+        return f"set {discriminator} to one of {tags or ctx.get('expected_tags', '?')}"
+    return str(error["msg"])
 
 
 def format_validation_error(source: str, data: Any, exc: ValidationError) -> list[str]:
+    """One line per problem (at most MAX_PROBLEMS, then how many more there are)."""
+    errors = exc.errors(include_url=False)
     problems = []
-    for error in exc.errors(include_url=False):
-        loc: list[str | int] = [part for part in error["loc"] if part not in ("s3", "local")]
+    for error in errors[:MAX_PROBLEMS]:
+        kind = error["type"]
         original = error.get("ctx", {}).get("error")
+        location = _locate(error["loc"], original.field if isinstance(original, FieldProblem) else ())
+        missing = kind in ("missing", "union_tag_not_found")
         if isinstance(original, FieldProblem):
-            loc = loc + list(original.field)
             message, fix = original.message, original.fix
         else:
-            message, fix = error["msg"], _fix_for(error)
-            if error["type"] == "extra_forbidden":
+            message, fix = error["msg"], _fix_for(error, location)
+            if kind == "extra_forbidden":
                 message = "unknown field"
-            elif error["type"] == "missing":
+            elif kind == "missing":
                 message = "required field is missing"
-        value = _lookup(data, loc) if error["type"] != "missing" else None
-        shown = "(missing)" if error["type"] == "missing" else repr(value if value is not None else error.get("input"))
-        if len(shown) > 120:
-            shown = shown[:117] + "..."
-        problems.append(f"{source}: {_path_text(loc)} = {shown}: {message}. Fix: {fix}.")
+            elif kind == "invalid_key":
+                message = "a setting name must be text"
+        steps = location.steps
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            discriminator = str(error.get("ctx", {}).get("discriminator", "type")).strip("'")
+            steps = [*steps, _Step(discriminator, False)]
+            message = "unknown type" if kind == "union_tag_invalid" else "required field is missing"
+        if location.in_key:
+            value: Any = steps[-1].key if steps else error.get("input")
+            message = f"the name is not allowed: {message}"
+        elif kind == "invalid_key":
+            value = error.get("input", steps[-1].key if steps else None)
+        else:
+            value = _lookup(data, steps)
+            if value is None:
+                value = error.get("input")
+        value_text = "(missing)" if missing else shown(value)
+        problems.append(f"{source}: {_path_text(steps)} = {value_text}: {_clip(str(message))}. Fix: {_clip(fix)}.")
+    if len(errors) > MAX_PROBLEMS:
+        problems.append(
+            f"{source}: (more) = {len(errors) - MAX_PROBLEMS} more problem(s) not shown: only the first "
+            f"{MAX_PROBLEMS} are listed. Fix: correct the problems above and run again."
+        )
     return problems
 
 
-def load_environment(path: Path, *, display_root: Path | None = None) -> LoadedEnvironment:
-    """Parse and validate one environment file, or raise :class:`ConfigError`."""
+# -- paths ----------------------------------------------------------------------------------------
+
+
+def _is_project_path(annotation: Any, metadata: Iterable[Any] = ()) -> bool:
+    if any(isinstance(item, ProjectPathMarker) for item in metadata):
+        return True
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_project_path(None, annotation.__metadata__) or _is_project_path(typing.get_args(annotation)[0])
+    return any(_is_project_path(arg) for arg in (_union_members(annotation) or ()))
+
+
+def project_paths(model: BaseModel, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(field path, value) of every project-relative path (a :data:`blueprint.config.RepoPath`) in ``model``."""
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        here = (*prefix, name)
+        if isinstance(value, str) and _is_project_path(field.annotation, field.metadata):
+            yield here, value
+        elif isinstance(value, BaseModel):
+            yield from project_paths(value, here)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, BaseModel):
+                    yield from project_paths(item, (*here, key))
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from project_paths(item, (*here, index))
+
+
+def _resolve(path: Path) -> Path | None:
+    """The real path (every symbolic link followed, also when the target does not exist), None on a loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's "Symlink loop"
+        return None
+
+
+def _inside(path: Path, roots: Iterable[Path]) -> bool:
+    return any(path.is_relative_to(root) for root in roots)
+
+
+def _check_files(source: str, config: EnvironmentConfig, root: Path) -> list[str]:
+    """Resolve every path the environment names against the project root, symbolic links included, and
+    check the files the configuration itself depends on."""
+    real_root = root.resolve()
+    problems = []
+    resolved: dict[tuple[Any, ...], Path] = {}
+    for loc, value in project_paths(config):
+        path_text = _path_text(_locate((), loc).steps)
+        target = _resolve(root / value)
+        if target is None:
+            problems.append(f"{source}: {path_text} = {shown(value)}: a loop of symbolic links. "
+                            "Fix: replace the link by the file.")
+            continue
+        if not _inside(target, [real_root]):
+            problems.append(
+                f"{source}: {path_text} = {shown(value)}: the path resolves to {_clip(str(target), 200)}, outside "
+                "the project (through a symbolic link). Fix: copy the file into the project instead of linking it."
+            )
+        resolved[loc] = target
+    if problems:
+        return problems
+    serving = config.serving
+    bundle_problem = check_ca_bundle(resolved[("serving", "client_ca_bundle_file")])
+    if bundle_problem:
+        problems.append(
+            f"{source}: serving.client_ca_bundle_file = {shown(serving.client_ca_bundle_file)}: the client CA "
+            f"bundle {_clip(bundle_problem)}. Fix: point it at a PEM file of your valid client CA certificate(s), "
+            "relative to the project root (`python -m blueprint.pki example-ca <env>` writes an example)."
+        )
+    if serving.client_revocation_list_file is not None:
+        crl_problem = check_revocation_list(resolved[("serving", "client_revocation_list_file")])
+        if crl_problem:
+            problems.append(
+                f"{source}: serving.client_revocation_list_file = {shown(serving.client_revocation_list_file)}: "
+                f"the revocation list {_clip(crl_problem)}. Fix: point it at the CRL your client CA publishes "
+                "(PEM or DER), relative to the project root, or remove the field."
+            )
+    return problems
+
+
+# -- environments ---------------------------------------------------------------------------------
+
+
+def load_environment(
+    path: Path, *, display_root: Path | None = None, allowed_roots: Sequence[Path] = ()
+) -> LoadedEnvironment:
+    """Parse and validate one environment file, or raise :class:`ConfigError`.
+
+    The file itself must resolve (symbolic links followed) inside its own folder, ``display_root`` or one
+    of ``allowed_roots``."""
     source = _display(path, display_root)
     name = path.stem
     if not ENV_NAME.match(name):
         raise ConfigError(
             [
-                f"{source}: (file name) = {name!r}: an environment name becomes the stack name. "
+                f"{source}: (file name) = {shown(name)}: an environment name becomes the stack name. "
                 "Fix: rename the file to lowercase letters, digits and dashes, e.g. environments/dev.yaml."
             ]
         )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    roots = [path.parent.resolve(), *(r.resolve() for r in allowed_roots)]
+    if display_root is not None:
+        roots.append(display_root.resolve())
+    real = _resolve(path)
+    if real is None:
         raise ConfigError(
-            [f"{source}: cannot be read ({exc.strerror}). Fix: create the file or check its permissions."]
-        ) from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        problem = getattr(exc, "problem", None) or str(exc)
+            [f"{source}: (file) = {shown(str(path))}: a loop of symbolic links. Fix: replace the link by the file."]
+        )
+    if not _inside(real, roots):
         raise ConfigError(
             [
-                f"{source}: (YAML at {where}) = malformed YAML: {problem}. "
-                "Fix: correct the YAML syntax at that position "
-                "(indent with spaces, quote values containing ':' or '#', no duplicate keys)."
+                f"{source}: (file) = {shown(str(path))}: the environment file is a symbolic link to "
+                f"{_clip(str(real), 200)}, outside the project. Fix: copy the file into {path.parent.name}/ "
+                "instead of linking it."
             ]
-        ) from None
+        )
+    if real.exists() and not real.is_file():
+        raise ConfigError(
+            [f"{source}: (file) = {shown(str(path))}: not a regular file. Fix: make it a YAML file."]
+        )
+    data = _parse(source, _read_text(real, source))
     if data is None:
         raise ConfigError(
             [
@@ -202,15 +565,9 @@ def load_environment(path: Path, *, display_root: Path | None = None) -> LoadedE
         config = EnvironmentConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(source, data, exc)) from None
-    bundle_problem = check_ca_bundle(PROJECT_ROOT / config.serving.client_ca_bundle_file)
-    if bundle_problem:
-        raise ConfigError(
-            [
-                f"{source}: serving.client_ca_bundle_file = {config.serving.client_ca_bundle_file!r}: the client CA "
-                f"bundle {bundle_problem}. Fix: point it at a PEM file of your client CA certificate(s), relative "
-                "to the project root (`python -m blueprint.pki example-ca <env>` writes an example)."
-            ]
-        )
+    problems = _check_files(source, config, PROJECT_ROOT)
+    if problems:
+        raise ConfigError(problems)
     if name == "local" and config.emulator is None:
         raise ConfigError(
             [
@@ -222,16 +579,20 @@ def load_environment(path: Path, *, display_root: Path | None = None) -> LoadedE
 
 
 def _display(path: Path, root: Path | None) -> str:
+    """``path`` relative to ``root`` for messages (the link's own name when it is a symbolic link)."""
     if root is not None:
-        try:
-            return str(path.resolve().relative_to(root.resolve()))
-        except ValueError:
-            pass
+        for candidate, base in ((path.absolute(), root.absolute()),
+                                (path.parent.resolve() / path.name, root.resolve())):
+            try:
+                return str(candidate.relative_to(base))
+            except (ValueError, OSError, RuntimeError):
+                continue
     return str(path)
 
 
 def discover(environments_dir: Path) -> list[Path]:
-    return sorted(p for p in environments_dir.glob("*.yaml") if p.is_file())
+    """Every ``*.yaml`` of the folder, a symbolic link too (even a broken one: it is reported, not skipped)."""
+    return sorted(p for p in environments_dir.glob("*.yaml") if p.is_file() or p.is_symlink())
 
 
 def load_all(
@@ -245,7 +606,8 @@ def load_all(
         if unknown:
             raise ConfigError(
                 [
-                    f"ZTAI_ENVIRONMENTS = {','.join(only)!r}: no environment file for {', '.join(unknown)}. "
+                    f"ZTAI_ENVIRONMENTS = {shown(','.join(only))}: no environment file for "
+                    f"{_clip(', '.join(unknown))}. "
                     f"Fix: choose from {', '.join(available)} or add environments/<name>.yaml."
                 ]
             )
@@ -256,7 +618,7 @@ def load_all(
     problems: list[str] = []
     for path in paths:
         try:
-            loaded.append(load_environment(path, display_root=display_root))
+            loaded.append(load_environment(path, display_root=display_root, allowed_roots=[environments_dir]))
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:

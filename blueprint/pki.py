@@ -24,25 +24,67 @@ ROOT = Path(__file__).resolve().parents[1]
 _PEM_CERT = b"-----BEGIN CERTIFICATE-----"
 
 
-def check_ca_bundle(path: Path) -> str | None:
-    """None when ``path`` is a PEM bundle of CA certificates, else what is wrong with it."""
+# Bounds for files an environment names: a CA bundle or a revocation list of a real CA is a few KB.
+MAX_PKI_FILE_BYTES = 1024 * 1024
+
+
+def _read_bounded(path: Path) -> bytes | str:
+    """The bytes of a regular file of at most MAX_PKI_FILE_BYTES, else what is wrong with it."""
     try:
-        data = path.read_bytes()
+        if not path.is_file():
+            return "is not a regular file" if path.exists() else "cannot be read (No such file or directory)"
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PKI_FILE_BYTES + 1)
     except OSError as exc:
         return f"cannot be read ({exc.strerror})"
+    if len(data) > MAX_PKI_FILE_BYTES:
+        return f"is larger than {MAX_PKI_FILE_BYTES // 1024} KiB"
+    return data
+
+
+def check_ca_bundle(path: Path, *, now: dt.datetime | None = None) -> str | None:
+    """None when ``path`` is a PEM bundle of CA certificates valid at ``now``, else what is wrong with it."""
+    data = _read_bounded(path)
+    if isinstance(data, str):
+        return data
     if _PEM_CERT not in data:
         return "holds no PEM certificate"
     try:
         certificates = x509.load_pem_x509_certificates(data)
     except ValueError as exc:
         return f"is not valid PEM ({exc})"
+    now = now or dt.datetime.now(dt.UTC)
     for certificate in certificates:
+        subject = certificate.subject.rfc4514_string()
         try:
             constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
         except x509.ExtensionNotFound:
             constraints = None
+        except ValueError as exc:  # a malformed extension
+            return f"contains {subject!r}, whose extensions cannot be parsed ({exc})"
         if constraints is None or not constraints.ca:
-            return f"contains {certificate.subject.rfc4514_string()!r}, which is not a CA certificate"
+            return f"contains {subject!r}, which is not a CA certificate"
+        if certificate.not_valid_after_utc <= now:
+            return (f"contains {subject!r}, which expired on {certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, "
+                    "so no client certificate it signed can be verified")
+        if certificate.not_valid_before_utc > now:
+            return (f"contains {subject!r}, which is not valid before "
+                    f"{certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+    return None
+
+
+def check_revocation_list(path: Path) -> str | None:
+    """None when ``path`` is a PEM or DER certificate revocation list, else what is wrong with it."""
+    data = _read_bounded(path)
+    if isinstance(data, str):
+        return data
+    try:
+        if b"-----BEGIN X509 CRL-----" in data:
+            x509.load_pem_x509_crl(data)
+        else:
+            x509.load_der_x509_crl(data)
+    except ValueError as exc:
+        return f"is not a PEM or DER certificate revocation list ({exc})"
     return None
 
 
