@@ -72,6 +72,8 @@ def shown(value: Any) -> str:
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` on one line and at most ``limit`` characters long."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -328,7 +330,8 @@ def _path_text(steps: Iterable[_Step]) -> str:
         if step.is_index:
             text += f"[{step.key}]"
         else:
-            name = step.key if isinstance(step.key, str) else shown(step.key)
+            plain = isinstance(step.key, str) and re.fullmatch(r"[\w.-]+", step.key)
+            name = step.key if plain else shown(step.key)
             text += f".{name}" if text else name
     return _clip(text) or "(top level)"
 
@@ -353,7 +356,7 @@ def _fix_for(error: Any, location: _Location) -> str:
     if kind == "missing":
         return "add this field (see environments/schema.json for its meaning)"
     if kind == "invalid_key":
-        return "write the setting name as plain text (letters, digits, '_' and '-'), e.g. account_id"
+        return "quote the name, or correct it to a setting name (letters, digits, '_' and '-'), e.g. account_id"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return "use a whole number without quotes"
     if kind in ("float_parsing", "float_type", "finite_number"):
@@ -382,6 +385,14 @@ def _fix_for(error: Any, location: _Location) -> str:
     return str(error["msg"])
 
 
+def _as_yaml(value: Any) -> str:
+    """A scalar as YAML writes it (``2024-01-01``, ``null``, ``7``)."""
+    try:
+        return _clip(yaml.safe_dump(value, default_flow_style=True, width=1000).split("\n", 1)[0], 80)
+    except yaml.YAMLError:
+        return shown(value)
+
+
 def format_validation_error(source: str, data: Any, exc: ValidationError) -> list[str]:
     """One line per problem (at most MAX_PROBLEMS, then how many more there are)."""
     errors = exc.errors(include_url=False)
@@ -400,7 +411,7 @@ def format_validation_error(source: str, data: Any, exc: ValidationError) -> lis
             elif kind == "missing":
                 message = "required field is missing"
             elif kind == "invalid_key":
-                message = "a setting name must be text"
+                message = f"a setting name must be text, but YAML reads this one as {type(error.get('input')).__name__}"
         steps = location.steps
         if kind in ("union_tag_invalid", "union_tag_not_found"):
             discriminator = str(error.get("ctx", {}).get("discriminator", "type")).strip("'")
@@ -410,7 +421,8 @@ def format_validation_error(source: str, data: Any, exc: ValidationError) -> lis
             value: Any = steps[-1].key if steps else error.get("input")
             message = f"the name is not allowed: {message}"
         elif kind == "invalid_key":
-            value = error.get("input", steps[-1].key if steps else None)
+            value = error.get("input")
+            steps = [*steps[:-1], _Step(_as_yaml(value), False)]  # the key as written, not pydantic's str()
         else:
             value = _lookup(data, steps)
             if value is None:
@@ -433,7 +445,8 @@ def _is_project_path(annotation: Any, metadata: Iterable[Any] = ()) -> bool:
         return True
     if typing.get_origin(annotation) is typing.Annotated:
         return _is_project_path(None, annotation.__metadata__) or _is_project_path(typing.get_args(annotation)[0])
-    return any(_is_project_path(arg) for arg in (_union_members(annotation) or ()))
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return union and any(_is_project_path(arg) for arg in typing.get_args(annotation))
 
 
 def project_paths(model: BaseModel, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
