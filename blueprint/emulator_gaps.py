@@ -93,6 +93,13 @@ LAMBDA_INVOCATION = EmulatorGap(
     handling="the handler is tested in-process against moto (tests/test_quarantine_handler.py) and the drill "
     "runs it in-process against the deployed `local` emulator",
 )
-CAPABILITY_SWITCHES: tuple[EmulatorGap, ...] = (MUTUAL_TLS_TRUST_STORE, LAMBDA_CODE_SIGNING, SECURITY_HUB_STANDARDS)
+DNS_FIREWALL = EmulatorGap(
+    control="Route 53 Resolver DNS Firewall on the platform VPCs (AWS service domains only)",
+    gap="moto implements no Route 53 Resolver DNS Firewall API (domain lists, rule groups, associations)",
+    handling="`local` creates no DNS Firewall; dev/staging/prod associate it with both VPCs, fail closed "
+    "(asserted by tests/test_invariants_perimeter.py)",
+)
+CAPABILITY_SWITCHES: tuple[EmulatorGap, ...] = (MUTUAL_TLS_TRUST_STORE, LAMBDA_CODE_SIGNING, SECURITY_HUB_STANDARDS,
+                                                DNS_FIREWALL)
 GAPS = (*GAPS, *CAPABILITY_SWITCHES, S3_CONDITIONAL_DENIES, LAMBDA_DEAD_LETTER_CONFIG,
         TEARDOWN, LAMBDA_INVOCATION)

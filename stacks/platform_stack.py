@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_session_context import DataAwsIamSessionContext
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
@@ -22,6 +24,7 @@ from zero_trust_ai.alert_topic import AlertTopic, AlertTopicProps
 from zero_trust_ai.audit_trail import AuditTrail, AuditTrailProps
 from zero_trust_ai.base import source_of
 from zero_trust_ai.data_lake import DataLake, DataLakeProps
+from zero_trust_ai.dns_firewall import DnsFirewall, DnsFirewallProps
 from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
 from zero_trust_ai.jwks_publisher import JwksPublisher, JwksPublisherProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
@@ -85,6 +88,13 @@ class PlatformStack(TerraformStack):
         self._configure_backend(name, project_root_rel)
 
         keys = PlatformKeys(self, "keys", props=PlatformKeysProps(name_prefix=prefix, account_id=config.account_id))
+        # The principal running terraform (the role behind its session): it stores deploy-time data under two
+        # keys, only through the services that hold it. Key administration stays with the account (IAM).
+        deployer = DataAwsIamSessionContext(self, "deployer", arn=DataAwsCallerIdentity(self, "caller").arn)
+        self.deployment_principal = deployer.issuer_arn
+        keys.logs.grant_deployment_use(self.deployment_principal, services=["s3", "lambda"], region=config.region)
+        keys.models.grant_deployment_use(self.deployment_principal, services=["s3", "ssm", "secretsmanager"],
+                                         region=config.region)
         log_archive = LogArchive(
             self,
             "log_archive",
@@ -151,6 +161,7 @@ class PlatformStack(TerraformStack):
                                   reason="held-out validation data must never be visible to training (seed step 3)")
         data_lake.models.grant_write(training_job, prefix="models/")
         keys.signing.grant_sign(training_job)
+        training_job.bind_data_access_to_networks([networks["training_network"].vpc_id])
 
         compute = TrainingCompute(
             self, "training_compute",
@@ -168,6 +179,7 @@ class PlatformStack(TerraformStack):
                                   reason="held-out validation data must never be visible to training (seed step 3)")
         data_lake.models.grant_write(compute.job_role, prefix="models/")
         keys.signing.grant_sign(compute.job_role)
+        compute.job_role.bind_data_access_to_networks([networks["training_network"].vpc_id])
 
         # Inference instances (serving VPC): read registered models, verify their signed manifests.
         inference = WorkloadRole(
@@ -181,13 +193,18 @@ class PlatformStack(TerraformStack):
             ),
         )
         data_lake.models.grant_read(inference, prefix="models/")
-        keys.signing.grant_verify(inference)
+        # serving loads only *released* models: it trusts the release signature, not the trainer's
+        keys.release_signing.grant_verify(inference)
+        inference.bind_data_access_to_networks([networks["serving_network"].vpc_id])
         self.inference_role = inference
 
         self._compose_personas(prefix, keys, data_lake, log_archive, training_job, networks["training_network"])
         # Emulator capability switches: what `local` deploys differently, by name (blueprint/emulator_gaps.py).
         self.capability_gaps = emulator_gaps.CAPABILITY_SWITCHES if config.is_emulated else ()
         gap_reason = {gap.control: f"emulator gap: {gap.gap}" for gap in self.capability_gaps}
+        if emulator_gaps.DNS_FIREWALL.control not in gap_reason:
+            DnsFirewall(self, "dns_firewall", props=DnsFirewallProps(name_prefix=prefix, region=config.region),
+                        networks=list(networks.values()))
         alert_topic = self._compose_monitoring(prefix, keys, data_lake, log_archive, list(networks.values()),
                                                gap_reason, function_packages["quarantine"])
         self._compose_serving(prefix, project_root_rel, keys, networks["serving_network"], log_archive, inference,
@@ -237,13 +254,16 @@ class PlatformStack(TerraformStack):
         # model deployer: update serving and routing, invoke endpoints (and read + verify models)
         deployer = identities.model_deployer
         data_lake.models.grant_read(deployer, prefix="models/")
+        # releasing: verify what training signed, then sign the release that serving trusts (separate key)
         keys.signing.grant_verify(deployer)
-        deployer.grant_actions("UpdateServingAndRouting", actions.SERVING_UPDATE, [
-            f"arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{prefix}-*",
+        keys.release_signing.grant_sign(deployer)
+        keys.release_signing.grant_verify(deployer)
+        # Routing only: listener rules, target registration and capacity. Never the listener itself (mTLS mode,
+        # TLS policy), launch templates or the group's template version -- those change only through Terraform.
+        deployer.grant_actions("UpdateRouting", actions.SERVING_UPDATE, [
             f"arn:aws:elasticloadbalancing:{region}:{account}:listener-rule/app/{prefix}-*",
             f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{prefix}-*",
             f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{prefix}-*",
-            f"arn:aws:ec2:{region}:{account}:launch-template/*",
         ])
         deployer.grant_actions("DescribeServing", actions.SERVING_DESCRIBE, ["*"])
         deployer.grant_actions("InvokeEndpoints", actions.SERVING_INVOKE, [
@@ -262,7 +282,6 @@ class PlatformStack(TerraformStack):
             f"arn:aws:batch:{region}:{account}:*",
             f"arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{prefix}-*",
             f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{prefix}-*",
-            f"arn:aws:scheduler:{region}:{account}:schedule/*/{prefix}-*",
         ])
 
     def _compose_monitoring(self, prefix: str, keys: PlatformKeys, data_lake: DataLake, log_archive: LogArchive,
@@ -290,7 +309,10 @@ class PlatformStack(TerraformStack):
             bucket_name=f"{prefix}-artifacts-{account}", owner_account_id=account, encryption_key=keys.logs,
             access_log_bucket=log_archive.access_logs, force_destroy=config.is_emulated,
             eventbridge_notifications=not config.is_emulated))
-        QuarantineFunction(
+        artifacts.admit_to_perimeter(self.deployment_principal, reason="terraform uploads the function packages; "
+                                     "Signer and Lambda read them with the deploying principal's permissions")
+        evidence_roles = [trail.delivery_role.role_arn, *[network.flow_log_role.role_arn for network in networks]]
+        quarantine = QuarantineFunction(
             self, "quarantine",
             props=QuarantineFunctionProps(
                 name_prefix=prefix, account_id=account, region=region,
@@ -302,12 +324,18 @@ class PlatformStack(TerraformStack):
                 if config.is_emulated else None),
             code=FunctionCode(path=quarantine_package.path, sha256_hex=quarantine_package.sha256_hex),
             key=keys.logs, artifacts=artifacts, alert_topic=alert_topic, trail_log_group_name=trail.log_group.name,
-            alarm_names=alarms.quarantine_alarm_names,
+            alarm_names=alarms.quarantine_alarm_names, alarm_min_events=alarms.quarantine_min_events,
             # never blind the response: people who respond, and the roles that deliver the evidence
             protected_role_arns=[self.identities.break_glass.role_arn, self.identities.security_auditor.role_arn,
-                                 trail.delivery_role.role_arn,
-                                 *[network.flow_log_role.role_arn for network in networks]],
+                                 *evidence_roles],
         )
+        # Break-glass may extend a quarantine (remove its scheduled release) but never blind the response: no
+        # policy change on the roles that deliver evidence or run the quarantine.
+        break_glass = self.identities.break_glass
+        break_glass.grant_actions("ExtendQuarantine", actions.BREAK_GLASS_QUARANTINE,
+                                  [quarantine.release_schedules_arn])
+        break_glass.deny_actions("NeverBlindTheResponse", actions.BREAK_GLASS_NEVER_ON_RESPONSE_ROLES,
+                                 conditions={}, resources=[*evidence_roles, *quarantine.own_role_arns])
         TerraformOutput(self, "alert_topic_arn", value=alert_topic.topic_arn)
         TerraformOutput(self, "trail_log_group", value=trail.log_group.name)
         return alert_topic
@@ -343,6 +371,8 @@ class PlatformStack(TerraformStack):
             bucket_name=f"{prefix}-serving-trust-{account}", owner_account_id=account, encryption_key=keys.models,
             access_log_bucket=log_archive.access_logs, force_destroy=config.is_emulated,
             eventbridge_notifications=not config.is_emulated))
+        trust_bucket.admit_to_perimeter(self.deployment_principal, reason="terraform uploads the client CA bundle and "
+                                        "ELB reads it with the deploying principal's permissions (CreateTrustStore)")
 
         def from_root(path: str) -> str:
             return f"{project_root_rel}/{path}"

@@ -9,6 +9,11 @@ from tests.tfjson import as_list, by_path, ref, resources, statements, target
 from zero_trust_ai.log_archive import ELB_LOG_DELIVERY_ACCOUNTS
 
 DATA_BUCKETS = ("raw", "features", "training", "validation", "models")
+# The data-plane KMS actions of the requirement (controls.md, round 2), written here, not imported from the code.
+KMS_DATA_PLANE_REQUIREMENT = {
+    "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+    "kms:Sign", "kms:CreateGrant", "kms:*"}
 
 
 def _per_bucket(stack: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
@@ -62,7 +67,15 @@ def test_every_bucket_is_private_encrypted_versioned_owner_enforced_logged_and_t
         old_tls = policy["DenyOutdatedTls"]
         assert old_tls["Effect"] == "Deny" and old_tls["Condition"] == {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
         unsigned = policy["DenyUnsignedPayloadUploads"]
-        assert unsigned["Condition"] == {"StringEquals": {"s3:x-amz-content-sha256": "UNSIGNED-PAYLOAD"}}
+        assert unsigned["Effect"] == "Deny" and unsigned["Principal"] == {"AWS": "*"}
+        assert unsigned["Action"] == "s3:PutObject" and unsigned["Resource"].endswith(".arn}/*")
+        # every unsigned form, including the trailer form current SDKs send by default over HTTPS
+        assert unsigned["Condition"] == {"StringLike": {"s3:x-amz-content-sha256": [
+            "UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD*"]}}
+        no_hash = policy["DenyUploadsWithoutPayloadHash"]
+        assert no_hash["Effect"] == "Deny" and no_hash["Principal"] == {"AWS": "*"}
+        assert no_hash["Condition"] == {"Null": {"s3:x-amz-content-sha256": "true"},
+                                        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}
         if not is_access_log_sink:
             # refuse a *different* KMS key only when one is named; uploads relying on the default key pass
             foreign = policy["DenyForeignKmsKey"]["Condition"]
@@ -110,14 +123,21 @@ def test_one_key_per_domain_with_rotation_and_explicit_least_privilege_policy(
             assert key["enable_key_rotation"] is True, path
         for statement in statements(key["policy"]):
             actions = as_list(statement.get("Action"))
-            if any("*" in action for action in actions) and statement["Effect"] == "Allow":
-                # the single account-root administration statement, nobody else
-                assert statement["Sid"] == "AccountRootAdmin", (path, statement)
-                assert statement["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
-    signing = keys["keys/manifest_signing/key"]
-    assert signing["key_usage"] == "SIGN_VERIFY" and signing["customer_master_key_spec"].startswith("ECC_")
+            # no wildcard action in any Allow of any key policy (the root statement names its actions too)
+            assert not (statement["Effect"] == "Allow" and any("*" in action for action in actions)), (path, statement)
+        root = [s for s in statements(key["policy"]) if s.get("Principal") == {"AWS": f"arn:aws:iam::{account}:root"}]
+        assert [s["Sid"] for s in root] == ["AccountRootAdmin"], path
+        # the account administers (lockout safety) and never uses the key for data (requirement, not the code's list)
+        assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:EnableKey",
+                "kms:DescribeKey", "kms:GetKeyPolicy"} <= set(as_list(root[0]["Action"])), path
+        assert not set(as_list(root[0]["Action"])) & KMS_DATA_PLANE_REQUIREMENT, path
+        assert "Condition" not in root[0], path
+    for name in ("manifest_signing", "release_signing"):
+        signing = keys[f"keys/{name}/key"]
+        assert signing["key_usage"] == "SIGN_VERIFY" and signing["customer_master_key_spec"].startswith("ECC_")
     aliases = {a["name"] for a in resources(stack, "aws_kms_alias").values()}
-    assert f"alias/ztai-{env_name}-manifest-signing" in aliases and len(aliases) == 7
+    assert {f"alias/ztai-{env_name}-manifest-signing", f"alias/ztai-{env_name}-release-signing"} <= aliases
+    assert len(aliases) == 8
 
 
 def test_each_data_bucket_has_its_own_domain_key(synthesized: Synthesized, env_name: str) -> None:

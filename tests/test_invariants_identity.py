@@ -142,9 +142,21 @@ def test_deployer_updates_serving_only(synthesized: Synthesized, env_name: str) 
     stack = synthesized.stack(env_name)
     deployer = {s["Sid"]: s for s in statements(by_path(stack, "aws_iam_role_policy")[
         "identities/model_deployer/policy"]["policy"])}
-    update = deployer["UpdateServingAndRouting"]
-    assert all(a.split(":")[0] in ("elasticloadbalancing", "autoscaling", "ec2") for a in update["Action"])
-    assert all(f"ztai-{env_name}-" in r or r.endswith("launch-template/*") for r in update["Resource"])
+    update = deployer["UpdateRouting"]
+    # routing only: rule weights, targets, capacity (the requirement's list, not the code's)
+    assert set(as_list(update["Action"])) == {"elasticloadbalancing:ModifyRule", "elasticloadbalancing:RegisterTargets",
+                                             "elasticloadbalancing:DeregisterTargets", "autoscaling:SetDesiredCapacity"}
+    assert all(f"ztai-{env_name}-" in r for r in update["Resource"])
+    # nothing in the whole policy can change listener security or launch templates, or switch template versions
+    forbidden = {"elasticloadbalancing:ModifyListener", "elasticloadbalancing:CreateListener",
+                 "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:ModifyTrustStore",
+                 "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:CreateLaunchTemplate",
+                 "autoscaling:UpdateAutoScalingGroup", "autoscaling:StartInstanceRefresh"}
+    for statement in deployer.values():
+        if statement["Effect"] == "Allow":
+            granted = {a.lower() for a in as_list(statement["Action"])}
+            assert not granted & {f.lower() for f in forbidden}, statement["Sid"]
+            assert not any("*" in a for a in granted), statement["Sid"]
     assert set(deployer["InvokeEndpoints"]["Action"]) == {"sagemaker:InvokeEndpoint", "execute-api:Invoke"}
 
 

@@ -72,7 +72,14 @@ def test_endpoints_with_https_only_security_groups_and_account_scoped_policies(
         s3_statements = statements(gateway[0]["policy"])
         platform = next(s for s in s3_statements if s["Sid"] == "PlatformBucketsOnly")
         assert set(platform["Resource"]) == {f"arn:aws:s3:::ztai-{env_name}-*", f"arn:aws:s3:::ztai-{env_name}-*/*"}
-        assert platform["Condition"] == {"StringEquals": {"aws:PrincipalAccount": config.account_id}}
+        # bucket names are global: the owner is bound as well as the caller
+        assert platform["Condition"] == {"StringEquals": {"aws:PrincipalAccount": config.account_id,
+                                                          "aws:ResourceAccount": config.account_id}}
+        assert platform["Effect"] == "Allow" and platform["Principal"] == {"AWS": "*"}
+        # the only other statement is the AWS-owned ECR layer bucket, read-only
+        others = [s for s in s3_statements if s["Sid"] != "PlatformBucketsOnly"]
+        assert [(s["Sid"], s["Action"], s["Resource"]) for s in others] == [
+            ("EcrImageLayers", "s3:GetObject", f"arn:aws:s3:::prod-{config.region}-starport-layer-bucket/*")]
 
 
 def test_default_security_group_emptied_and_nacls_set(synthesized: Synthesized, env_name: str) -> None:

@@ -1029,3 +1029,40 @@ def test_schedule_names_fit_the_scheduler_limits() -> None:
     names = [handler.schedule_name(n) for n in long_names]
     assert len(set(names)) == 3
     assert all(len(n) <= 64 and all(c.isalnum() or c in "-_." for c in n) for n in names)
+
+
+def test_a_burst_alarm_quarantines_only_the_role_behind_the_burst(aws: Aws, records: list[dict[str, Any]],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """One ordinary 403 (e.g. a GET of a missing key) beside another role's burst must not quarantine its role."""
+    monkeypatch.setenv("QUARANTINE_MIN_EVENTS", f"{ALARM}=3")
+    now = aws.clock[0]
+    put_trail(
+        aws,
+        *[(now - timedelta(minutes=3, seconds=i), json.dumps(cloudtrail_record(assumed_role(TRAINER))))
+          for i in range(3)],
+        (now - timedelta(minutes=2), json.dumps(cloudtrail_record(assumed_role(ROLE)))),  # one ordinary 403
+    )
+
+    result = invoke(alarm())
+
+    assert [(a["action"], a["role"]) for a in result["actions"]] == [("quarantined", TRAINER)]
+    assert aws.policies(ROLE) == {}
+
+
+def test_a_role_below_the_burst_threshold_is_not_quarantined(aws: Aws, records: list[dict[str, Any]],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUARANTINE_MIN_EVENTS", f"{ALARM}=3")
+    now = aws.clock[0]
+    put_trail(aws, *[(now - timedelta(minutes=2, seconds=i), json.dumps(cloudtrail_record(assumed_role(ROLE))))
+                     for i in range(2)])
+
+    result = invoke(alarm())
+
+    assert [a["action"] for a in result["actions"]] == ["ignored"]
+    assert aws.policies(ROLE) == {}
+
+
+@pytest.mark.parametrize("bad", ["alarm=0", "alarm=x", "=3", "alarm"])
+def test_malformed_min_events_setting_fails_loudly(bad: str) -> None:
+    with pytest.raises(RuntimeError, match="QUARANTINE_MIN_EVENTS"):
+        handler._min_events(bad)

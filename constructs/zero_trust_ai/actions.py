@@ -9,6 +9,12 @@ S3_READ = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:
 S3_LIST = ("s3:ListBucket",)
 S3_WRITE = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectTagging")
 S3_DELETE = ("s3:DeleteObject", "s3:DeleteObjectVersion")
+# The principal perimeter of a data bucket (a Deny, so wildcards cover every object read/write/delete variant).
+S3_OBJECT_PERIMETER = ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject",
+                       "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:ReplicateObject")
+# What a workload role may do only from inside the platform's VPCs (WorkloadRole.bind_data_access_to_networks).
+NETWORK_BOUND_DATA_ACTIONS = ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3:ListBucket*",
+                              "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:Sign")
 S3_OBJECT_ACCESS_DENIED = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:PutObject",
                            "s3:DeleteObject", "s3:DeleteObjectVersion")
 
@@ -16,13 +22,24 @@ KMS_DECRYPT = ("kms:Decrypt", "kms:DescribeKey")
 KMS_ENCRYPT_DECRYPT = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 KMS_SIGN = ("kms:Sign", "kms:DescribeKey", "kms:GetPublicKey")
 KMS_VERIFY = ("kms:Verify", "kms:DescribeKey", "kms:GetPublicKey")
-# Key administration without the ability to use the key for data (separation of duties).
+# Key administration without the ability to use the key for data (separation of duties). No CreateGrant: a
+# grant hands out data-plane use. This is what the account root gets in every key policy.
 KMS_ADMIN = (
     "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
     "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
+    "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
+    "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion",
     "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
 )
+# Data-plane KMS actions: never to the account root or "*" (CKV_ZTAI_011, tests/test_invariants_perimeter.py).
+KMS_DATA_PLANE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyPair",
+                  "kms:GenerateDataKeyPairWithoutPlaintext", "kms:GenerateDataKeyWithoutPlaintext",
+                  "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:Sign", "kms:CreateGrant")
+# What the principal that runs terraform needs while it stores deploy-time data under a platform key (function
+# packages and the CA bundle in S3, SecureString settings in SSM, client secrets in Secrets Manager, encrypted
+# Lambda environments): only through those services (kms:ViaService), and it reads them back on refresh.
+KMS_DEPLOYMENT = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+
 # What a service needs to write encrypted data with a key on a caller's behalf (logs, CloudTrail, SNS).
 KMS_SERVICE_ENCRYPT = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
                        "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
@@ -52,11 +69,11 @@ SAGEMAKER_TRAINING = ("sagemaker:CreateTrainingJob", "sagemaker:DescribeTraining
                       "sagemaker:ListTrainingJobs", "sagemaker:AddTags")
 BATCH_TRAINING = ("batch:SubmitJob", "batch:DescribeJobs", "batch:ListJobs", "batch:TerminateJob",
                   "batch:TagResource")
-SERVING_UPDATE = ("elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule",
-                  "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets",
-                  "elasticloadbalancing:ModifyTargetGroup", "autoscaling:UpdateAutoScalingGroup",
-                  "autoscaling:StartInstanceRefresh", "ec2:CreateLaunchTemplateVersion",
-                  "ec2:ModifyLaunchTemplate")
+# Routing changes only (weights and rules, targets, capacity). Deliberately absent: ModifyListener (mTLS mode, TLS
+# policy), launch-template writes, UpdateAutoScalingGroup and StartInstanceRefresh (both can switch the group to
+# another template version) -- those change only through Terraform.
+SERVING_UPDATE = ("elasticloadbalancing:ModifyRule", "elasticloadbalancing:RegisterTargets",
+                  "elasticloadbalancing:DeregisterTargets", "autoscaling:SetDesiredCapacity")
 SERVING_DESCRIBE = ("elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
                     "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
                     "elasticloadbalancing:DescribeLoadBalancers", "autoscaling:DescribeAutoScalingGroups",
@@ -74,8 +91,13 @@ AUDIT_READ = ("cloudtrail:LookupEvents", "cloudtrail:DescribeTrails", "cloudtrai
 # Break-glass: incident response, explicit and bounded -- lift a quarantine, stop jobs, inspect.
 BREAK_GLASS = ("iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
                "sagemaker:StopTrainingJob", "batch:TerminateJob", "batch:UpdateJobQueue",
-               "elasticloadbalancing:ModifyListener", "autoscaling:UpdateAutoScalingGroup",
-               "scheduler:DeleteSchedule")
+               "elasticloadbalancing:ModifyListener", "autoscaling:UpdateAutoScalingGroup")
+# Extending a quarantine: remove its scheduled release (the role stays isolated until released by hand).
+BREAK_GLASS_QUARANTINE = ("scheduler:DeleteSchedule", "scheduler:GetSchedule")
+# Never on the roles that deliver evidence or run the automated response (explicit Deny on break-glass).
+BREAK_GLASS_NEVER_ON_RESPONSE_ROLES = ("iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy",
+                                       "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole",
+                                       "iam:TagRole", "iam:UntagRole")
 PASS_ROLE = ("iam:PassRole",)
 # Never allowed to a human role, even by mistake in a grant (enforced by the permissions boundary).
 BOUNDARY_DENIED = ("iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",

@@ -80,9 +80,14 @@ class AlertTopic(PlatformConstruct):
     def _allow(self, label: str, service: str, conditions: dict[str, dict[str, str]]) -> None:
         self.policy.add(Statement(sid=f"Publish{label}", effect="Allow", principals={"Service": service},
                                   actions=["sns:Publish"], resources=[self.topic.arn], conditions=conditions))
-        # EventBridge does not send source context to KMS (the topic policy scopes it by rule ARN instead);
-        # CloudWatch does.
-        key_conditions = ({} if service == "events.amazonaws.com"
-                          else {"StringEquals": {"aws:SourceAccount": self.props.account_id}})
+        # Every grant is bound to this topic through the encryption context SNS always sends
+        # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html); EventBridge sends no source
+        # context to KMS (the topic policy scopes it by rule ARN), CloudWatch does.
+        key_conditions: dict[str, dict[str, str]] = {
+            # by name, not ``self.topic.arn``: the topic is encrypted with the key (a reference would be a cycle)
+            "StringEquals": {"kms:EncryptionContext:aws:sns:topicArn":
+                             f"arn:aws:sns:{self.props.region}:{self.props.account_id}:{self.props.topic_name}"}}
+        if service != "events.amazonaws.com":
+            key_conditions["StringEquals"]["aws:SourceAccount"] = self.props.account_id
         self.key.grant_service(sid=f"AlertTopic{label}", service=service, key_actions=KMS_PUBLISHER,
                                conditions=key_conditions)

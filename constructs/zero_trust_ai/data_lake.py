@@ -47,7 +47,7 @@ class DataLake(PlatformConstruct):
     or deleted during retention. Grant access with the bucket's ``grant_*`` / ``deny`` methods.
     """
 
-    implements: ClassVar[tuple[str, ...]] = ('ZT-DATA-1', 'ZT-DATA-3')
+    implements: ClassVar[tuple[str, ...]] = ('ZT-DATA-1', 'ZT-DATA-3', 'ZT-DATA-5')
 
     def __init__(
         self,
@@ -86,6 +86,9 @@ class DataLake(PlatformConstruct):
                     force_destroy=props.force_destroy,
                 ),
             )
+
+        # A registered model is never replaced by a PUT to its key (Object Lock alone keeps only the old version).
+        self.models.require_conditional_writes(prefix="")
 
     @property
     def raw(self) -> SecureBucket:

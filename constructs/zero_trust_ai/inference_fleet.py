@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.autoscaling_group import (
     AutoscalingGroup,
     AutoscalingGroupLaunchTemplate,
@@ -57,7 +57,7 @@ class InferenceFleet(PlatformConstruct):
     inference role's instance profile. Its security group admits the model-server port from the load
     balancer's security group only, and the load balancer may reach nothing but that port."""
 
-    implements: ClassVar[tuple[str, ...]] = ('ZT-SRV-1',)
+    implements: ClassVar[tuple[str, ...]] = ('ZT-SRV-1', 'ZT-SRV-2')
 
     def __init__(self, scope: Construct, id: str, *, props: InferenceFleetProps, network: PrivateNetwork,
                  load_balancer: ServingLoadBalancer, role: WorkloadRole, volume_key: PlatformKey) -> None:
@@ -126,6 +126,9 @@ class InferenceFleet(PlatformConstruct):
             self, "group", name=f"{prefix}-inference", min_size=props.min_size, max_size=props.max_size,
             vpc_zone_identifier=network.subnet_ids, target_group_arns=[load_balancer.target_group.arn],
             health_check_type="ELB", health_check_grace_period=300,
-            launch_template=AutoscalingGroupLaunchTemplate(id=self.launch_template.id, version="$Latest"),
+            # A Terraform-managed version, never $Latest/$Default: an edited template (a new version created outside
+            # Terraform) must not go live with the inference role (CKV_ZTAI_015).
+            launch_template=AutoscalingGroupLaunchTemplate(
+                id=self.launch_template.id, version=Token.as_string(self.launch_template.latest_version)),
             tag=[AutoscalingGroupTag(key="ztai:tier", value="serving", propagate_at_launch=True)],
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
@@ -33,10 +33,21 @@ class LogArchiveProps(BaseModel):
     account_id: str = Field(pattern=r"^\d{12}$")
     region: str
     object_lock_days: int = Field(ge=1, le=36500, description="Object Lock retention of every log object.")
-    object_lock_mode: str = Field(default="GOVERNANCE", pattern=r"^(GOVERNANCE|COMPLIANCE)$")
+    object_lock_mode: str = Field(
+        default="COMPLIANCE", pattern=r"^(GOVERNANCE|COMPLIANCE)$",
+        description="COMPLIANCE (default): nobody, not even a principal with s3:BypassGovernanceRetention, can "
+        "erase evidence during retention. GOVERNANCE only with ``governance_lock_reason``.")
+    governance_lock_reason: str | None = Field(default=None, min_length=20)
     transition_to_glacier_ir_days: int = Field(default=90, ge=1, description="Default: colder storage after 90 days.")
     force_destroy: bool = Field(default=False, description="Only for the emulator environment.")
     eventbridge_notifications: bool = Field(default=True, description="Object events to EventBridge. Default: on.")
+
+    @model_validator(mode="after")
+    def _governance_needs_a_reason(self) -> LogArchiveProps:
+        if self.object_lock_mode == "GOVERNANCE" and not self.governance_lock_reason:
+            raise ValueError("object_lock_mode GOVERNANCE lets s3:BypassGovernanceRetention erase evidence; "
+                             "give governance_lock_reason or keep COMPLIANCE")
+        return self
 
 
 class LogArchive(PlatformConstruct):
@@ -70,6 +81,10 @@ class LogArchive(PlatformConstruct):
                 sse_s3_reason="S3 server access logging and ALB access logs can only be delivered to SSE-S3 buckets",
                 access_log_bucket=None,
                 access_log_opt_out_reason="this is the access-log sink; logging it into itself would loop",
+                principal_perimeter_opt_out_reason="ALB access logs in regions from before 2022 are written by the "
+                "regional Elastic Load Balancing account, which is neither a granted role nor an AWS service "
+                "principal; the sink holds logs, its own statements limit each writer to its prefix, and readers "
+                "are granted (the security auditor)",
                 # No Object Lock: S3 does not deliver server access logs to a bucket with a default
                 # retention period. Versioning keeps every overwritten or deleted log version.
                 lifecycle_rules=lifecycle,

@@ -34,8 +34,9 @@ class PlatformKey(PlatformConstruct):
     Rotation uses the AWS default period (365 days); ``rotation_period_in_days`` is left unset because
     the emulator does not store it, which would show as a permanent diff.
 
-    The key policy starts with the single account-root administration statement (without it a key can
-    become unmanageable) and grows only through ``grant_*`` calls, each naming its actions.
+    The key policy starts with the account-root *administration* statement (without it a key can become
+    unmanageable; it grants no data-plane use, see :func:`~zero_trust_ai.policy.account_root_admin`) and grows
+    only through ``grant_*`` calls, each naming its principal and actions.
     """
 
     implements: ClassVar[tuple[str, ...]] = ('ZT-KMS-1',)
@@ -94,7 +95,21 @@ class PlatformKey(PlatformConstruct):
                 )
             )
 
-    def grant_aws_principal(self, *, sid: str, principal_arn: str, key_actions: Sequence[str],
+    def grant_deployment_use(self, principal_arn: str, *, services: Sequence[str], region: str) -> None:
+        """Key-policy grant to the principal that runs terraform: it stores deploy-time data under this key
+        (``services``, e.g. ``s3`` for function packages) and reads it back on refresh -- only through those
+        services (``kms:ViaService``) and only from this account (``kms:CallerAccount``). Without it the account
+        root's administration statement would be the only way in, and it grants no data-plane use."""
+        if not services:
+            raise ValueError("grant_deployment_use(): name the services that store data under the key")
+        self.policy.add(Statement(
+            sid="DeploymentStoresDataViaServices", effect="Allow", principals={"AWS": principal_arn},
+            actions=actions.KMS_DEPLOYMENT, resources=["*"],
+            conditions={"StringEquals": {
+                "kms:ViaService": sorted(f"{service}.{region}.amazonaws.com" for service in services),
+                "kms:CallerAccount": self.props.account_id}}))
+
+    def grant_aws_principal(self, *, sid: str, principal_arn: str | Sequence[str], key_actions: Sequence[str],
                             conditions: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """Key-policy-only grant to an AWS principal outside this stack's grants (e.g. a service-linked role)."""
         self.policy.add(Statement(sid=sid, effect="Allow", principals={"AWS": principal_arn}, actions=key_actions,

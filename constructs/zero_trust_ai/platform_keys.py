@@ -59,6 +59,15 @@ class PlatformKeys(PlatformConstruct):
             props=ManifestSigningKeyProps(alias=f"alias/{props.name_prefix}-manifest-signing",
                                           account_id=props.account_id),
         )
+        # Releasing a model (the signature serving trusts) is a different duty, and key, from producing it: a
+        # compromised trainer can sign training manifests but never make its own model servable.
+        self.release_signing = ManifestSigningKey(
+            self,
+            "release_signing",
+            props=ManifestSigningKeyProps(alias=f"alias/{props.name_prefix}-release-signing",
+                                          account_id=props.account_id, sid_label="Releases",
+                                          description="Signs released model manifests (what serving loads)"),
+        )
 
     def __getitem__(self, domain: str) -> PlatformKey:
         return self.by_domain[domain]

@@ -16,6 +16,8 @@ import jsii
 from cdktf import IResolveContext, IStringProducer, Lazy
 from constructs import Construct, IValidation
 
+from zero_trust_ai import actions
+
 Effect = Literal["Allow", "Deny"]
 
 
@@ -38,7 +40,7 @@ class Statement:
             raise ValueError(f"statement {self.sid}: at least one action is required")
         if self.effect == "Allow":
             wildcard = [a for a in self.actions if "*" in a]
-            if wildcard and not self.sid.startswith("AccountRootAdmin"):
+            if wildcard:
                 raise ValueError(
                     f"statement {self.sid}: wildcard action(s) {wildcard} in an Allow; "
                     "grants must be explicit action lists (see zero_trust_ai.actions)"
@@ -71,6 +73,12 @@ class PolicyDocument:
 
     def __init__(self, statements: Sequence[Statement] = ()) -> None:
         self._statements: list[Statement] = list(statements)
+        self._late: list[Callable[[], Statement | None]] = []
+
+    def add_late(self, produce: Callable[[], Statement | None]) -> None:
+        """A statement computed when the stack synthesizes, after every grant was made (e.g. a perimeter Deny
+        that names exactly the principals granted by then). ``produce`` may return None for nothing."""
+        self._late.append(produce)
 
     def add(self, *statements: Statement) -> None:
         for statement in statements:
@@ -83,15 +91,17 @@ class PolicyDocument:
 
     @property
     def statements(self) -> tuple[Statement, ...]:
-        return tuple(self._statements)
+        """Every statement, including the late ones as they would render now."""
+        late = [statement for produce in self._late if (statement := produce()) is not None]
+        return (*self._statements, *late)
 
     @property
     def is_empty(self) -> bool:
-        return not self._statements
+        return not self.statements
 
     def to_json(self) -> str:
         return json.dumps(
-            {"Version": "2012-10-17", "Statement": [s.render() for s in self._statements]},
+            {"Version": "2012-10-17", "Statement": [s.render() for s in self.statements]},
             indent=None,
             separators=(",", ":"),
         )
@@ -102,10 +112,17 @@ class PolicyDocument:
 
 
 def account_root_admin(account_id: str) -> Statement:
-    """The one key-policy statement with ``kms:*``: the account root administers the key (without it a key
-    can become unmanageable); every other principal is named by a grant with explicit actions."""
+    """Key administration for the account, never data-plane use.
+
+    The account root in a key policy delegates to the account's IAM policies
+    (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam):
+    with ``kms:*`` here, *any* principal of the account whose identity policy allows ``kms:Decrypt`` on ``*``
+    (an admin, a CI role) could decrypt the data. So the account keeps only the administration actions -- the key
+    can never become unmanageable (lockout safety: the deployment role and break-glass administer it through
+    their IAM policies) -- and every data-plane use (Decrypt, Encrypt, GenerateDataKey*, ReEncrypt*, Sign) is
+    granted to named principals by ``grant_*`` calls alone."""
     return Statement(sid="AccountRootAdmin", effect="Allow", principals={"AWS": f"arn:aws:iam::{account_id}:root"},
-                     actions=["kms:*"], resources=["*"])
+                     actions=actions.KMS_ADMIN, resources=["*"])
 
 
 class Grantee(Protocol):

@@ -70,7 +70,7 @@ class PrivateNetwork(PlatformConstruct):
     endpoints and the S3 prefix list only.
     """
 
-    implements: ClassVar[tuple[str, ...]] = ('ZT-NET-1', 'ZT-NET-2')
+    implements: ClassVar[tuple[str, ...]] = ('ZT-NET-1', 'ZT-NET-2', 'ZT-NET-3')
 
     def __init__(
         self, scope: Construct, id: str, *, props: PrivateNetworkProps, flow_log_archive: SecureBucket,
@@ -184,8 +184,13 @@ class PrivateNetwork(PlatformConstruct):
                     principals={"AWS": "*"},
                     actions=actions.VPC_ENDPOINT_S3,
                     resources=bucket_arns,
-                    conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id}},
+                    # Bucket names are global: a `ztai-<env>-*` bucket in another account matches the name
+                    # pattern, so the owner is bound too (exfiltration into a look-alike bucket is refused).
+                    conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id,
+                                                 "aws:ResourceAccount": props.account_id}},
                 ),
+                # AWS-owned bucket behind ECR image layers (its owner account is AWS's, so no aws:ResourceAccount
+                # here): https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-minimum-s3-perms
                 Statement(
                     sid="EcrImageLayers",
                     effect="Allow",

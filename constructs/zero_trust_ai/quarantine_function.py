@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -49,7 +49,8 @@ class QuarantineFunction(SignedFunction):
 
     def __init__(self, scope: Construct, id: str, *, props: QuarantineFunctionProps, code: FunctionCode,
                  key: PlatformKey, artifacts: SecureBucket, alert_topic: AlertTopic, trail_log_group_name: str,
-                 alarm_names: Sequence[str], protected_role_arns: Sequence[str]) -> None:
+                 alarm_names: Sequence[str], protected_role_arns: Sequence[str],
+                 alarm_min_events: Mapping[str, int] | None = None) -> None:
         super().__init__(scope, id, code=code, key=key, artifacts=artifacts, props=SignedFunctionProps(
             name_prefix=props.name_prefix, short_name="quarantine", grant_name="Quarantine",
             description="Quarantines a compromised platform role (deny-all + session revocation), then releases it",
@@ -71,6 +72,7 @@ class QuarantineFunction(SignedFunction):
                                                     actions=["lambda:InvokeFunction"], resources=[self.function_arn]))
         # Never itself, nor the role that releases (a quarantined releaser could free no one).
         self.protected_role_arns = [*protected_role_arns, self.role.role_arn, self.scheduler_role.role_arn]
+        self.release_schedules_arn = f"arn:aws:scheduler:{region}:{account}:schedule/{prefix}-quarantine/*"
         self._grant_quarantine_permissions(prefix, region, account, trail_log_group_name)
         self.deploy({
             "QUARANTINE_WINDOW_MINUTES": str(props.window_minutes),
@@ -82,9 +84,17 @@ class QuarantineFunction(SignedFunction):
             # The function looks each alarm's metric filter up in CloudWatch Logs (no patterns in the
             # environment: Lambda caps it at 4 KB).
             "QUARANTINE_ALARMS": ",".join(sorted(alarm_names)),
+            # a role is quarantined by a burst alarm only for its own burst (not for one 403 beside it)
+            "QUARANTINE_MIN_EVENTS": ",".join(f"{name}={count}" for name, count in
+                                              sorted((alarm_min_events or {}).items()) if count > 1),
             "LOOKBACK_MINUTES": str(props.lookback_minutes),
         }, alert_topic)
         self._route_events(props, alert_topic, list(alarm_names))
+
+    @property
+    def own_role_arns(self) -> list[str]:
+        """The function's role and the role that releases quarantines."""
+        return [self.role.role_arn, self.scheduler_role.role_arn]
 
     def _grant_quarantine_permissions(self, prefix: str, region: str, account: str, trail_log_group_name: str) -> None:
         role = self.role
@@ -93,7 +103,7 @@ class QuarantineFunction(SignedFunction):
         role.add_to_policy(Statement(sid="NeverTouchProtectedRoles", effect="Deny", actions=actions.QUARANTINE_IAM,
                                      resources=self.protected_role_arns))
         role.add_to_policy(Statement(sid="ScheduleRelease", effect="Allow", actions=actions.QUARANTINE_SCHEDULER,
-                                     resources=[f"arn:aws:scheduler:{region}:{account}:schedule/{prefix}-quarantine/*"]))
+                                     resources=[self.release_schedules_arn]))
         self.scheduler_role.grant_pass_role(role)
         role.add_to_policy(Statement(sid="FindOffendersInTrail", effect="Allow",
                                      actions=("logs:DescribeMetricFilters", "logs:FilterLogEvents"),

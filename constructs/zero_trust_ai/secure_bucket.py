@@ -44,6 +44,9 @@ from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Grantee, PolicyDocument, Statement
 
+# x-amz-content-sha256 values that mean "the payload is not signed" (StringLike patterns).
+UNSIGNED_PAYLOAD_FORMS = ("UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD*")
+
 
 class LifecycleRule(BaseModel):
     """One lifecycle rule; every bucket also aborts incomplete multipart uploads."""
@@ -102,6 +105,12 @@ class SecureBucketProps(BaseModel):
     eventbridge_notifications: bool = Field(
         default=True, description="Publish object events to EventBridge (detection, lineage). Default: on."
     )
+    principal_perimeter_opt_out_reason: str | None = Field(
+        default=None, min_length=20,
+        description="Default: the bucket policy denies object reads and writes to every principal that was not "
+        "granted access through this construct (aws:PrincipalArn), AWS services excepted. Opt out only for "
+        "buckets that principals outside the stack must use (e.g. the deploying principal's uploads), with why.",
+    )
 
     @model_validator(mode="after")
     def _opt_outs_have_reasons(self) -> SecureBucketProps:
@@ -121,7 +130,7 @@ class SecureBucket(PlatformConstruct):
     policy, so no identity-side Allow can override it).
     """
 
-    implements: ClassVar[tuple[str, ...]] = ('ZT-DATA-1', 'ZT-DATA-2')
+    implements: ClassVar[tuple[str, ...]] = ('ZT-DATA-1', 'ZT-DATA-2', 'ZT-DATA-4')
 
     def __init__(self, scope: Construct, id: str, *, props: SecureBucketProps) -> None:
         super().__init__(scope, id)
@@ -211,7 +220,10 @@ class SecureBucket(PlatformConstruct):
 
         # grantee -> role ARN, once per grantee (each `.arn` read is a new token string)
         self._granted: dict[int, str] = {}
+        self._admitted: list[str] = []  # principals inside the perimeter without a grant here (see admit_...)
         self.policy = PolicyDocument(self._baseline_statements())
+        if not props.principal_perimeter_opt_out_reason:
+            self.policy.add_late(self._principal_perimeter)
         self.bucket_policy = S3BucketPolicy(
             self, "policy", bucket=self.bucket.id, policy=self.policy.lazy_json()
         )
@@ -340,9 +352,20 @@ class SecureBucket(PlatformConstruct):
                       resources=everything, conditions={"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
             # Integrity: a SigV4 request must carry the SHA-256 of its payload (x-amz-content-sha256);
             # refuse uploads that opt out of payload hashing.
+            # Every unsigned form: UNSIGNED-PAYLOAD (presigned URLs, payload signing off) and the trailer forms
+            # current SDKs send by default over HTTPS (botocore >= 1.36: STREAMING-UNSIGNED-PAYLOAD-TRAILER with a
+            # CRC32 trailer). Signed forms (a hex SHA-256, STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]) pass; the
+            # platform's uploader signs the SHA-256 of the payload (workloads/integrity.py).
+            # https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
             Statement(sid="DenyUnsignedPayloadUploads", effect="Deny", principals={"AWS": "*"},
                       actions=["s3:PutObject"], resources=[f"{self.bucket.arn}/*"],
-                      conditions={"StringEquals": {"s3:x-amz-content-sha256": "UNSIGNED-PAYLOAD"}}),
+                      conditions={"StringLike": {"s3:x-amz-content-sha256": list(UNSIGNED_PAYLOAD_FORMS)}}),
+            # ... and uploads that carry no payload hash at all (browser POST forms, signature version 2), except
+            # AWS service deliveries, which are not signed by the platform's clients.
+            Statement(sid="DenyUploadsWithoutPayloadHash", effect="Deny", principals={"AWS": "*"},
+                      actions=["s3:PutObject"], resources=[f"{self.bucket.arn}/*"],
+                      conditions={"Null": {"s3:x-amz-content-sha256": "true"},
+                                  "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}),
         ]
         if self.key is not None:
             statements.append(
@@ -355,6 +378,48 @@ class SecureBucket(PlatformConstruct):
                               "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"}})
             )
         return statements
+
+    def _principal_perimeter(self) -> Statement:
+        """Deny object reads and writes to every principal outside the granted set.
+
+        Identity policies alone are not a perimeter: in the same account, *any* principal whose identity policy
+        allows ``s3:GetObject`` on ``*`` could read the bucket (same-account access needs an Allow on only one
+        side, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html).
+        This Deny names exactly the roles granted through :meth:`grant_read` / :meth:`grant_write` by the time the
+        stack synthesizes (``aws:PrincipalArn`` is the role ARN for its sessions). AWS services acting as
+        themselves (``aws:PrincipalIsAWSService``) are excepted; services acting for a role carry that role's ARN.
+        Bucket administration (policy, configuration) is not covered, so the deploying principal and
+        break-glass keep managing the bucket.
+        """
+        conditions: dict[str, Mapping[str, Any]] = {"BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}
+        granted = self.granted_role_arns + list(self._admitted)
+        if granted:
+            conditions["ArnNotLike"] = {"aws:PrincipalArn": granted}
+        return Statement(sid="DenyPrincipalsOutsideTheGrants", effect="Deny", principals={"AWS": "*"},
+                         actions=actions.S3_OBJECT_PERIMETER, resources=[f"{self.bucket.arn}/*"],
+                         conditions=conditions)
+
+    def admit_to_perimeter(self, principal_arn: str, *, reason: str) -> None:
+        """Keep a principal that is granted elsewhere (e.g. the deploying principal, whose own IAM policy lets
+        it upload function packages) outside the perimeter Deny. The perimeter stays on for everyone else."""
+        if len(reason) < 20:
+            raise ValueError("admit_to_perimeter(): say why this principal needs object access (>= 20 characters)")
+        if self.props.principal_perimeter_opt_out_reason:
+            raise ValueError(f"{self.node.path}: the bucket has no principal perimeter to admit principals to")
+        if principal_arn not in self._admitted:
+            self._admitted.append(principal_arn)
+
+    def require_conditional_writes(self, *, prefix: str) -> None:
+        """Refuse every write under ``prefix`` that could replace an existing object: PutObject and
+        CompleteMultipartUpload must carry ``If-None-Match: *`` (``s3:if-none-match``). Object Lock keeps old
+        *versions*, but a plain PUT to an existing key would make a new current version -- a swapped model.
+        The multipart steps that accept no conditional header (``s3:ObjectCreationOperation`` false) pass.
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html"""
+        self.policy.add(Statement(
+            sid=f"DenyOverwrites{self._label(prefix)}", effect="Deny", principals={"AWS": "*"},
+            actions=["s3:PutObject"], resources=[self.arn_for_objects(prefix)],
+            conditions={"Null": {"s3:if-none-match": "true"},
+                        "BoolIfExists": {"s3:ObjectCreationOperation": "true"}}))
 
     @staticmethod
     def _abort_incomplete_uploads() -> S3BucketLifecycleConfigurationRule:

@@ -58,6 +58,12 @@ class SecurityAlarmsProps(BaseModel):
     unauthorized_calls_threshold: int = Field(
         default=5, ge=1, description="Unauthorized calls per 5 minutes before alarming. Default: 5 (a burst)."
     )
+    access_denied_quarantine_threshold: int = Field(
+        default=10, ge=2, le=1000,
+        description="Denied data-bucket requests of one role in 5 minutes before it is quarantined. Default: 10. "
+        "A single denial only pages: a GET of a missing key is a 403 for a role without bucket-wide "
+        "s3:ListBucket, an ordinary event.",
+    )
 
 
 class SecurityAlarms(PlatformConstruct):
@@ -77,6 +83,8 @@ class SecurityAlarms(PlatformConstruct):
         super().__init__(scope, id)
         self.namespace = f"ZTAI/{props.name_prefix}/Security"
         names = [bucket.props.bucket_name for bucket in data_buckets]
+        denied = ('{ ($.eventSource = "s3.amazonaws.com") && ($.errorCode = "AccessDenied") && '
+                  + _any("$.requestParameters.bucketName", names) + " }")
         detections = [
             Detection("unauthorized-api-calls", "Burst of unauthorized API calls",
                       '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
@@ -91,8 +99,10 @@ class SecurityAlarms(PlatformConstruct):
                       '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && '
                       '($.responseElements.ConsoleLogin = "Success") }'),
             Detection("data-bucket-access-denied", "Access denied on a data-lake bucket",
-                      '{ ($.eventSource = "s3.amazonaws.com") && ($.errorCode = "AccessDenied") && '
-                      + _any("$.requestParameters.bucketName", names) + " }", quarantine=True),
+                      denied, quarantine=False),
+            # the quarantine handler also requires this many matching records from the *same* role
+            Detection("data-bucket-access-denied-burst", "A burst of denied requests on the data-lake buckets",
+                      denied, threshold=props.access_denied_quarantine_threshold, quarantine=True),
             Detection("break-glass-role-use", "The break-glass role was assumed",
                       '{ ($.eventSource = "sts.amazonaws.com") && ($.eventName = "AssumeRole") && '
                       f'($.requestParameters.roleArn = "{break_glass_role_arn}") }}'),
@@ -112,6 +122,8 @@ class SecurityAlarms(PlatformConstruct):
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         # alarms that may lead to quarantine (the function looks their filter patterns up itself)
         self.quarantine_alarm_names: list[str] = []
+        # quarantining alarm -> records of one role needed to quarantine it (its alarm threshold)
+        self.quarantine_min_events: dict[str, int] = {}
         for detection in detections:
             metric = "".join(part.title() for part in detection.key.split("-"))
             CloudwatchLogMetricFilter(
@@ -131,4 +143,5 @@ class SecurityAlarms(PlatformConstruct):
             )
             if detection.quarantine:
                 self.quarantine_alarm_names.append(alarm_name)
+                self.quarantine_min_events[alarm_name] = detection.threshold
         self.detections: Mapping[str, Detection] = {d.key: d for d in detections}

@@ -193,9 +193,15 @@ class SignedFunction(PlatformConstruct):
             actions=["sqs:SendMessage"], resources=[self.dead_letter_queue.arn],
             conditions={"ArnEquals": {"aws:SourceArn": rule.arn}}))
         if not self._eventbridge_dead_letters:
-            # EventBridge sends no source context to KMS; the queue policy scopes it to the rules.
-            self._key.grant_service(sid="EventBridgeDeadLetters", service="events.amazonaws.com",
-                                    key_actions=("kms:Decrypt", "kms:GenerateDataKey"))
+            # EventBridge sends no source context to KMS; SQS server-side encryption always binds the queue in the
+            # encryption context, so the grant is limited to this dead-letter queue. The queue policy scopes the
+            # senders to the rules. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+            label = "".join(part.title() for part in props.short_name.split("-"))
+            self._key.grant_service(sid=f"EventBridgeDeadLetters{label}", service="events.amazonaws.com",
+                                    key_actions=("kms:Decrypt", "kms:GenerateDataKey"),
+                                    # by name: the queue is encrypted with the key (a reference would be a cycle)
+                                    conditions={"StringEquals": {"kms:EncryptionContext:aws:sqs:arn": (
+                                        f"arn:aws:sqs:{props.region}:{props.account_id}:{self.function_name}-dlq")}})
             self._eventbridge_dead_letters = True
         self._alarm(f"failed_{rule_id}", "AWS/Events", "FailedInvocations", "Sum", {"RuleName": rule.name},
                     f"EventBridge could not invoke the {props.short_name} function ({rule_id.replace('_', ' ')})",

@@ -29,6 +29,10 @@ class ManifestSigningKeyProps(BaseModel):
         description="Asymmetric key spec. Default: ECC_NIST_P256 with ECDSA_SHA_256 signatures.",
     )
     deletion_window_in_days: int = Field(default=30, ge=7, le=30)
+    sid_label: str = Field(default="Manifests", pattern=r"^[A-Za-z]+$",
+                           description="Names this key's grants in statement ids (one label per key).")
+    description: str = Field(default="Signs dataset and model manifests (SHA-256 digests of every artifact)",
+                             min_length=8)
 
 
 class ManifestSigningKey(PlatformConstruct):
@@ -42,11 +46,12 @@ class ManifestSigningKey(PlatformConstruct):
 
     def __init__(self, scope: Construct, id: str, *, props: ManifestSigningKeyProps) -> None:
         super().__init__(scope, id)
+        self.props = props
         self.policy = PolicyDocument([account_root_admin(props.account_id)])
         self.key = KmsKey(
             self,
             "key",
-            description="Signs dataset and model manifests (SHA-256 digests of every artifact)",
+            description=props.description,
             key_usage="SIGN_VERIFY",
             customer_master_key_spec=props.key_spec,
             deletion_window_in_days=props.deletion_window_in_days,
@@ -65,7 +70,7 @@ class ManifestSigningKey(PlatformConstruct):
         self._grant(grantee, "Verify", actions.KMS_VERIFY)
 
     def _grant(self, grantee: Grantee, what: str, key_actions: tuple[str, ...]) -> None:
-        sid = f"{grantee.grant_name}{what}Manifests"
+        sid = f"{grantee.grant_name}{what}{self.props.sid_label}"
         grantee.add_to_policy(Statement(sid=sid, effect="Allow", actions=key_actions, resources=[self.key_arn]))
         self.policy.add(
             Statement(sid=sid, effect="Allow", principals={"AWS": grantee.role_arn}, actions=key_actions)

@@ -163,10 +163,17 @@ class TokenIssuer(PlatformConstruct):
     def allow_client_secret_principals(self, caller: str, role_arns: Sequence[str], *,
                                        sid: str = "ReadCallers") -> None:
         """Name the roles (e.g. an application's, outside this stack) allowed by the caller's secret policy;
-        they still need an identity policy of their own (and kms:Decrypt on the key via Secrets Manager)."""
+        they still need an identity policy of their own. The key policy names them too (decrypt through Secrets
+        Manager only): the account root's statement grants no data-plane use, so nothing else would let them."""
         self._secret_policies[caller].add(Statement(
             sid=sid, effect="Allow", principals={"AWS": list(role_arns)}, actions=actions.SECRET_READ,
             resources=["*"]))
+        if sid == "ReadCallers":  # platform grantees get their key statement from grant_decrypt
+            label = "".join(part.title() for part in caller.split("-"))
+            self.key.grant_aws_principal(
+                sid=f"Caller{label}DecryptsItsSecret", principal_arn=list(role_arns), key_actions=actions.KMS_DECRYPT,
+                conditions={"StringEquals": {
+                    "kms:ViaService": f"secretsmanager.{self.props.region}.amazonaws.com"}})
 
     def grant_read_settings(self, grantee: Grantee) -> None:
         """Let a serving role read (and decrypt) the validator settings, nothing else in SSM."""

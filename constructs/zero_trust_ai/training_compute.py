@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import ClassVar
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.batch_compute_environment import (
     BatchComputeEnvironment,
     BatchComputeEnvironmentComputeResources,
@@ -169,7 +169,9 @@ class TrainingCompute(PlatformConstruct):
                 security_group_ids=[network.workload_security_group.id],
                 instance_role=self.instance_profile.arn,
                 launch_template=BatchComputeEnvironmentComputeResourcesLaunchTemplate(
-                    launch_template_id=self.launch_template.id, version="$Latest"),
+                    launch_template_id=self.launch_template.id,
+                    # pinned: Batch resolves $Latest once, at creation, and hides which version runs
+                    version=Token.as_string(self.launch_template.latest_version)),
             ),
             depends_on=[service_policy],
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -70,7 +70,7 @@ class WorkloadRole(PlatformConstruct):
     Permissions are added through grants; the inline policy is rendered at synth time.
     """
 
-    implements: ClassVar[tuple[str, ...]] = ('ZT-IAM-3',)
+    implements: ClassVar[tuple[str, ...]] = ('ZT-IAM-3', 'ZT-NET-3')
 
     def __init__(self, scope: Construct, id: str, *, props: WorkloadRoleProps, has_inline_policy: bool = True) -> None:
         super().__init__(scope, id)
@@ -126,6 +126,23 @@ class WorkloadRole(PlatformConstruct):
         if not self._has_inline_policy:
             raise ValueError(f"{self.props.role_name} was created without an inline policy")
         self.policy.add(statement)
+
+    def bind_data_access_to_networks(self, vpc_ids: Sequence[str]) -> None:
+        """Deny this role's data access (S3 objects, KMS data keys and signatures) unless the request comes
+        from one of ``vpc_ids`` (through their endpoints: ``aws:SourceVpc``) or is made by an AWS service on the
+        role's behalf (``aws:ViaAWSService``, e.g. S3 calling KMS for SSE-KMS). Stolen workload credentials are
+        then useless outside the platform's networks.
+
+        ``StringNotEqualsIfExists``: a request from the internet carries no ``aws:SourceVpc`` and is denied too.
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcevpc
+        and aws-samples/data-perimeter-policy-examples (network perimeter on identity policies)."""
+        if not vpc_ids:
+            raise ValueError(f"{self.props.role_name}: bind_data_access_to_networks() needs at least one VPC")
+        self.add_to_policy(Statement(
+            sid="DataAccessOnlyFromPlatformNetworks", effect="Deny", actions=actions.NETWORK_BOUND_DATA_ACTIONS,
+            resources=["*"],
+            conditions={"StringNotEqualsIfExists": {"aws:SourceVpc": list(vpc_ids)},
+                        "BoolIfExists": {"aws:ViaAWSService": "false"}}))
 
     def grant_pass_role(self, grantee: Grantee) -> None:
         """Let ``grantee`` pass this role -- only to the one service that may assume it."""

@@ -66,7 +66,8 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -121,6 +122,9 @@ class Config:
     trail_log_group: str
     quarantine_alarms: frozenset[str]
     lookback: timedelta
+    # alarm name -> matching trail records a role must have produced in the lookback to be quarantined (default 1).
+    # A burst alarm fires on many records; a role with one ordinary 403 beside the burster is not its offender.
+    min_events: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,21 @@ def load_config() -> Config:
         trail_log_group=env["TRAIL_LOG_GROUP"],
         quarantine_alarms=alarms,
         lookback=timedelta(minutes=lookback),
+        min_events=_min_events(env.get("QUARANTINE_MIN_EVENTS", "")),
     )
+
+
+def _min_events(text: str) -> dict[str, int]:
+    """``alarm=N,alarm2=M`` -> {alarm: N}; N >= 1."""
+    found: dict[str, int] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, _, count = item.rpartition("=")
+        if not name or not count.isdigit() or int(count) < 1:
+            raise RuntimeError(f"QUARANTINE_MIN_EVENTS entry {item!r} is not alarm=N with N >= 1")
+        found[name] = int(count)
+    return found
 
 
 def _log(action: str, level: int = logging.INFO, **fields: Any) -> dict[str, Any]:
@@ -410,9 +428,10 @@ class Quarantine:
             patterns.update(found)
         return patterns
 
-    def offending_roles(self, pattern: str, account: str) -> dict[str, datetime | None]:
+    def offending_roles(self, pattern: str, account: str, min_events: int = 1) -> dict[str, datetime | None]:
         """ARN -> newest session creation time of this account's assumed roles in CloudTrail records matching
-        ``pattern`` in the lookback window (None when a record's session creation time is unknown).
+        ``pattern`` in the lookback window (None when a record's session creation time is unknown), for roles with
+        at least ``min_events`` such records.
 
         The filter pattern is not trusted to have been applied (emulators may not implement JSON patterns):
         anything that is not a well-formed CloudTrail record of an assumed role of this account is dropped.
@@ -422,6 +441,7 @@ class Quarantine:
             logGroupName=self.config.trail_log_group, filterPattern=pattern,
             startTime=int((end - self.config.lookback).timestamp() * 1000), endTime=int(end.timestamp() * 1000))
         roles: dict[str, datetime | None] = {}
+        counts: dict[str, int] = {}
         for page in pages:
             for event in page.get("events", []):
                 session = _assumed_role_session(event.get("message", ""))
@@ -429,7 +449,8 @@ class Quarantine:
                 if session and match and match.group(1) == account:
                     arn, created = match.group(0), session[1]
                     roles[arn] = _newest(roles[arn], created) if arn in roles else created
-        return roles
+                    counts[arn] = counts.get(arn, 0) + 1
+        return {arn: created for arn, created in roles.items() if counts[arn] >= min_events}
 
 
 def _bucket_names(resource: dict[str, Any]) -> list[str]:
@@ -517,7 +538,7 @@ def _alarm(q: Quarantine, detail: Any, account: str) -> list[dict[str, Any]]:
     patterns = q.detection_patterns(name, metrics)
     roles: dict[str, datetime | None] = {}
     for pattern in sorted(set(patterns.values())):
-        for arn, created in q.offending_roles(pattern, account).items():
+        for arn, created in q.offending_roles(pattern, account, q.config.min_events.get(name, 1)).items():
             roles[arn] = _newest(roles[arn], created) if arn in roles else created
     info = {"alarm": name, "metric_filters": sorted(patterns)}
     if not roles:
