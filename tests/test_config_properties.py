@@ -81,7 +81,8 @@ NEAR_MISSES = [
 ]
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(), st.integers(min_value=10**20, max_value=10**60),
-    st.integers(min_value=4000, max_value=4250).map(lambda digits: 10**digits), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+    st.integers(min_value=4000, max_value=4250).map(lambda digits: 10**digits),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
     st.text(min_size=500, max_size=3000), st.binary(max_size=16), st.dates(), st.sampled_from(NEAR_MISSES),
 )
 JUNK = st.recursive(SCALARS, lambda inner: st.one_of(
