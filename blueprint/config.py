@@ -115,6 +115,9 @@ def _s3_bucket_name(value: str) -> str:
     return value
 
 
+# The characters AWS accepts in tag keys and values across services.
+TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
+
 BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), AfterValidator(_s3_bucket_name)]
 PrincipalArn = Annotated[
     str,
@@ -533,6 +536,19 @@ class EnvironmentConfig(_Model):
                 "(or s3 with emulated: true), as environments/local.yaml",
                 field=("emulator",),
             )
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_aws_accepts(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            if key.lower().startswith(("aws:", "ztai:")):
+                raise FieldProblem(f"tag key {key!r} uses a reserved prefix (aws: is AWS's, ztai: the platform's)",
+                                   fix="choose a key without the aws: or ztai: prefix", field=(key,))
+            for text in (key, value):
+                if not TAG_TEXT.fullmatch(text):
+                    raise FieldProblem(f"{text!r} has characters AWS does not accept in tags",
+                                       fix="use letters, digits, spaces and _ . : / = + - @ only", field=(key,))
+        return tags
 
     @field_validator("availability_zones")
     @classmethod

@@ -330,7 +330,7 @@ def _path_text(steps: Iterable[_Step]) -> str:
         if step.is_index:
             text += f"[{step.key}]"
         else:
-            plain = isinstance(step.key, str) and re.fullmatch(r"[\w.-]+", step.key)
+            plain = isinstance(step.key, str) and re.fullmatch(r"[\w.:/@+=-]+", step.key)
             name = step.key if plain else shown(step.key)
             text += f".{name}" if text else name
     return _clip(text) or "(top level)"

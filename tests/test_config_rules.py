@@ -105,6 +105,12 @@ CASES: list[tuple[str, str, Mutation, str, list[str]]] = [
      "environments/dev.yaml: backend.bucket = 'xn--tfstate': ", ["prefix S3 reserves", "Fix:"]),
     ("state-bucket-with-reserved-suffix", "dev", _apply(("backend.bucket", "tfstate-s3alias")),
      "environments/dev.yaml: backend.bucket = 'tfstate-s3alias': ", ["suffix S3 reserves", "Fix:"]),
+    ("tag-with-a-reserved-prefix", "dev", _apply(("tags.aws:created-by", "me")),
+     "environments/dev.yaml: tags.aws:created-by = 'me': ", ["reserved prefix", "Fix: choose a key without"]),
+    ("tag-overriding-a-platform-tag", "dev", _apply(("tags.ztai:environment", "prod")),
+     "environments/dev.yaml: tags.ztai:environment = 'prod': ", ["reserved prefix", "Fix:"]),
+    ("tag-with-characters-aws-refuses", "dev", _apply(("tags.team", "ml#1")),
+     "environments/dev.yaml: tags.team = 'ml#1': ", ["characters AWS does not accept", "Fix: use letters"]),
     # -- class 6: the field path is the path in the file ---------------------------------------------
     ("private-ca-arn-without-union-tag", "dev",
      _apply(("serving.certificate.certificate_authority_arn", "arn:aws:acm:eu-west-1:1:x")),
