@@ -266,12 +266,13 @@ class Comparison:
     unused: list[Known]  # exact-id entries that matched no disagreement (stale)
 
 
-def compare(cases: Sequence[Case], known: Sequence[Known] = ()) -> Comparison:
+def compare(cases: Sequence[Case], known: Sequence[Known] = (), mine: Mapping[str, str] | None = None) -> Comparison:
+    """``mine``: our results by case id, if already computed."""
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     count = max(1, min(os.cpu_count() or 1, 4, len(cases) // 500 or 1))
     started = [_start(cases[i::count]) for i in range(count)]
-    mine_all = {case.id: ours(case) for case in cases}  # while the simulator runs
+    mine_all = dict(mine) if mine is not None else {case.id: ours(case) for case in cases}  # while the simulator runs
     theirs: dict[str, dict[str, Any]] = {}
     for process in started:
         theirs.update(_collect(process))
