@@ -37,6 +37,8 @@ from tests.test_config_errors import GOOD, GOOD_LOCAL
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GOOD_TEXT = (PROJECT_ROOT / "environments" / "dev.yaml").read_text(encoding="utf-8")
+END = len(GOOD_TEXT.splitlines()) + 1  # the line of anything appended to the file
+VCPUS = GOOD_TEXT.splitlines().index("  max_vcpus: 32") + 1  # the line of training.max_vcpus
 
 BOMB = "".join(
     f"{name}: &{name} [{', '.join([f'*{previous}'] * 10 if previous else ['lol'] * 10)}]\n"
@@ -96,28 +98,28 @@ def _one(problems: list[str], *fragments: str) -> str:
 
 TRACEBACK_CASES: list[tuple[str, str | bytes, list[str]]] = [
     ("list-as-key", GOOD_TEXT + "? [a, b]\n: 1\n",
-     ["environments/dev.yaml: (YAML at line 52, column 3) = '? [a, b]': a list is used as a key",
+     [f"environments/dev.yaml: (YAML at line {END}, column 3) = '? [a, b]': a list is used as a key",
       "Fix: use a plain name as the key"]),
-    ("mapping-as-key", GOOD_TEXT + "? {a: 1}\n: 1\n", ["(YAML at line 52, column 3)", "a dict is used as a key"]),
+    ("mapping-as-key", GOOD_TEXT + "? {a: 1}\n: 1\n", [f"(YAML at line {END}, column 3)", "a dict is used as a key"]),
     ("flow-list-as-nested-key", "network: {[training]: 10.0.0.0/16}\n",
      ["(YAML at line 1, column 11)", "a list is used as a key"]),
     ("not-utf8", GOOD_TEXT.encode() + b"owner2: caf\xe9\n",
-     ["environments/dev.yaml: (file encoding) = byte 0xe9 at line 52, column 12: the file is not UTF-8 text",
+     [f"environments/dev.yaml: (file encoding) = byte 0xe9 at line {END}, column 12: the file is not UTF-8 text",
       "Fix: save the file as UTF-8"]),
     ("utf16", GOOD_TEXT.encode("utf-16"), ["(file encoding) = byte 0xff at line 1, column 1", "not UTF-8"]),
     ("impossible-date", GOOD_TEXT.replace('account_id: "111111111111"', "account_id: 2024-02-30"),
      ["(YAML at line 2, column 13) = 'account_id: 2024-02-30': the value '2024-02-30' cannot be read as YAML "
       "type timestamp", "Fix: quote the value to keep it as text"]),
     ("integer-beyond-the-digit-limit", GOOD_TEXT.replace("max_vcpus: 32", "max_vcpus: " + "9" * 5000),
-     ["(YAML at line 11, column 14)", "cannot be read as YAML type int", "Fix:"]),
+     [f"(YAML at line {VCPUS}, column 14)", "cannot be read as YAML type int", "Fix:"]),
     ("bad-explicit-timestamp", GOOD_TEXT.replace("max_vcpus: 32", "max_vcpus: !!timestamp soon"),
-     ["(YAML at line 11, column 14)", "'soon' cannot be read as YAML type timestamp"]),
+     [f"(YAML at line {VCPUS}, column 14)", "'soon' cannot be read as YAML type timestamp"]),
     ("bad-explicit-int", GOOD_TEXT.replace("max_vcpus: 32", "max_vcpus: !!int lots"),
      ["'lots' cannot be read as YAML type int"]),
     ("python-object-tag", GOOD_TEXT.replace("max_vcpus: 32", "max_vcpus: !!python/object/apply:os.system [ls]"),
-     ["(YAML at line 11, column 14)", "could not determine a constructor"]),
+     [f"(YAML at line {VCPUS}, column 14)", "could not determine a constructor"]),
     ("control-character", GOOD_TEXT.replace("max_vcpus: 32", "max_vcpus: 3\x072"),
-     ["(YAML at line 11, column 15)", "control character U+0007"]),
+     [f"(YAML at line {VCPUS}, column 15)", "control character U+0007"]),
     ("non-text-top-level-key", GOOD_TEXT + "2024-01-01: x\n",
      ["environments/dev.yaml: 2024-01-01 = datetime.date(2024, 1, 1): a setting name must be text, but YAML reads "
       "this one as date", "Fix: quote the name"]),
@@ -450,8 +452,9 @@ def _expired_ca_bundle(project: Path) -> None:
 CONTRACT_CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("1-emulator-section-in-dev", _dev(lambda d: d.update(emulator=GOOD_LOCAL["emulator"])),
      ["environments/dev.yaml: emulator = {", "Fix: remove the emulator section"]),
-    ("2-list-as-key", _text(GOOD_TEXT + "? [a, b]\n: 1\n"), ["(YAML at line 52, column 3)", "a list is used as a key"]),
-    ("2-not-utf8", _text(GOOD_TEXT.encode() + b"x: \xff\n"), ["(file encoding) = byte 0xff at line 52, column 4"]),
+    ("2-list-as-key", _text(GOOD_TEXT + "? [a, b]\n: 1\n"),
+     [f"(YAML at line {END}, column 3)", "a list is used as a key"]),
+    ("2-not-utf8", _text(GOOD_TEXT.encode() + b"x: \xff\n"), [f"(file encoding) = byte 0xff at line {END}, column 4"]),
     ("3-alias-bomb", _text(BOMB), [f"expands to more than {MAX_VALUES} values"]),
     ("3-five-megabytes-of-junk-keys", _text(JUNK_5MB), ["(file size) = more than"]),
     ("3-deep-nesting", _text("a: " + "[" * 60_000 + "]" * 60_000 + "\n"), ["nested more than"]),
