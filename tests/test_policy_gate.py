@@ -173,6 +173,7 @@ def test_a_new_insecure_resource_fails_the_gate_and_names_its_construct(synthesi
     wildcard = next(f for f in result.failures if f.check_id == "CKV_AWS_33")
     assert (wildcard.display, wildcard.resource, wildcard.renderings) == (
         "dev/keys/features/key", f"aws_kms_key.{key_id}", (gate.STATIC_PLAN,))
+    assert ("CKV_ZTAI_011", "dev/keys/features/key") in failed
     finding = next(f for f in result.failures if f.check_id == "CKV_AWS_24")
     assert finding.source_file == "constructs/zero_trust_ai/private_network.py"
     assert finding.resource == "aws_security_group.rogue_sg_1234ABCD"

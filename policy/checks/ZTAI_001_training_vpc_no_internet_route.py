@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from _common import as_list, first  # type: ignore[import-not-found]
+from _common import blocks, first  # type: ignore[import-not-found]
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
@@ -25,10 +25,8 @@ class TrainingVpcHasNoInternetRoute(BaseResourceCheck):
         resource_type = self.entity_type
         if resource_type in ("aws_internet_gateway", "aws_nat_gateway", "aws_egress_only_internet_gateway"):
             return CheckResult.FAILED
-        routes = [conf] if resource_type == "aws_route" else as_list(first(conf, "route", []))
+        routes = [conf] if resource_type == "aws_route" else blocks(conf, "route")  # every route, not the first
         for route in routes:
-            if not isinstance(route, dict):
-                continue
             for key in ("gateway_id", "nat_gateway_id", "egress_only_gateway_id"):
                 target = str(first(route, key, "") or "")
                 if any(marker in target for marker in _INTERNET):
