@@ -223,11 +223,43 @@ class TrainingConfig(_Model):
         return values
 
 
-class PersonaConfig(_Model):
-    """Who may assume one human persona role."""
+IdpGroup = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w +\-=.:/@]+$")]
 
-    principals: list[PrincipalArn] = Field(
-        min_length=1, description="IAM principals (account root or role ARNs) allowed to assume the persona."
+
+class PersonaConfig(_Model):
+    """Who may assume one human persona role: the members of one identity-provider group, through SAML."""
+
+    idp_group: IdpGroup = Field(
+        description="The IdP group whose members the identity provider lets assume this persona's role (the IdP "
+        "maps it to the role ARN in its SAML assertion); tagged on the role and shown in the attack-surface map."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_role_principals(cls, data: object) -> object:
+        if isinstance(data, dict) and "principals" in data:
+            raise FieldProblem(
+                "role principals cannot assume a persona: their sessions carry no MFA context (STS sets "
+                "aws:MultiFactorAuthPresent only for IAM users passing an MFA device), so an MFA-requiring trust "
+                "policy could never be met",
+                fix="remove principals, set idp_group and configure identity.federation (SAML; the IdP enforces MFA)",
+                field=("principals",),
+            )
+        return data
+
+
+class SamlFederationConfig(_Model):
+    """SAML federation from the organisation's identity provider (the supported human path)."""
+
+    type: Literal["saml"] = "saml"
+    provider_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:saml-provider/[\w+=,.@-]{1,128}$",
+        description="ARN of the IAM SAML provider of your IdP, in this environment's account.",
+    )
+    mfa_session_tag: str = Field(
+        default="ztai-mfa", pattern=r"^[A-Za-z0-9_.:/=+@-]{1,128}$",
+        description="Session tag (SAML attribute https://aws.amazon.com/SAML/Attributes/PrincipalTag:<tag>) the "
+        "IdP sets to `true` only for a sign-in with MFA. Every request of a session without it is denied.",
     )
 
 
@@ -242,15 +274,25 @@ class PersonasConfig(_Model):
 
 
 class IdentityConfig(_Model):
-    """MFA freshness and session bounds for human roles."""
+    """How people sign in, and session bounds for every role."""
 
-    mfa_max_age_seconds: int = Field(
-        default=3600, ge=300, le=43200, description="Maximum age of the MFA authentication (aws:MultiFactorAuthAge)."
-    )
+    federation: SamlFederationConfig = Field(description="The identity provider people sign in through.")
     session_duration_seconds: int = Field(
         default=3600, description="Maximum session of every role, in seconds (900..3600)."
     )
     personas: PersonasConfig
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_mfa_age(cls, data: object) -> object:
+        if isinstance(data, dict) and "mfa_max_age_seconds" in data:
+            raise FieldProblem(
+                "a federated session carries no aws:MultiFactorAuthAge, so this bound could never be checked by AWS",
+                fix="remove it; the identity provider enforces MFA, and sessions last at most "
+                "session_duration_seconds (<= 3600)",
+                field=("mfa_max_age_seconds",),
+            )
+        return data
 
     @field_validator("session_duration_seconds")
     @classmethod
@@ -598,15 +640,14 @@ class EnvironmentConfig(_Model):
                     fix=f"keep the state bucket in a region of partition {partition}",
                     field=("backend", "region"),
                 )
-        for persona_name in PersonasConfig.model_fields:
-            persona: PersonaConfig = getattr(self.identity.personas, persona_name)
-            for index, arn in enumerate(persona.principals):
-                if arn.split(":")[4] != self.account_id and persona_name == "break_glass":
-                    raise FieldProblem(
-                        f"break-glass principal {arn!r} is outside account {self.account_id}",
-                        fix="break-glass must be assumable only from inside the platform account",
-                        field=("identity", "personas", persona_name, "principals", index),
-                    )
+        provider = self.identity.federation.provider_arn
+        if provider.split(":")[4] != self.account_id:
+            raise FieldProblem(
+                f"SAML provider {provider!r} is outside account {self.account_id}; a role can only trust an "
+                "identity provider of its own account",
+                fix=f"create the SAML provider in account {self.account_id} and use its ARN",
+                field=("identity", "federation", "provider_arn"),
+            )
         return self
 
     @property

@@ -140,7 +140,8 @@ def client_secret_attempts(deployed: Any, prefix: str, record: Record) -> None:
 
     def decide(persona: str) -> Decision:
         request = Request(deployed.role(persona)["Arn"], "secretsmanager:GetSecretValue", secret["ARN"],
-                          {"aws:SecureTransport": "true", "aws:PrincipalAccount": deployed.account})
+                          {"aws:SecureTransport": "true", "aws:PrincipalAccount": deployed.account,
+                           **deployed.session_context(persona)})
         return evaluate(request, identity_policies=deployed.identity_policies(persona), resource_policies=[policy],
                         boundary=deployed.boundary(persona))
 

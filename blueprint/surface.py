@@ -317,6 +317,13 @@ def build(environment: str, stack: dict[str, Any]) -> SurfaceMap:
                         f"{mfa} (age < {age} s), source identity" if age else mfa,
                     )
                 )
+            for provider in _as_list(principal.get("Federated")):
+                if statement.get("Action") != "sts:AssumeRoleWithSAML":
+                    continue  # the companion statement (source identity, session tags) is not another path
+                external = f"principal:{provider}"
+                surface.add(Node(external, provider.split(":", 5)[-1], "external", "identity provider"))
+                surface.connect(Edge(external, f"role:{path}", "assume role (SAML)", "session credentials",
+                                     "IdP MFA session tag (boundary), source identity"))
             for service in _as_list(principal.get("Service")):
                 node_id = f"service:{service}"
                 surface.add(Node(node_id, service.replace(".amazonaws.com", ""), "external", "AWS service"))

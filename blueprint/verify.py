@@ -62,6 +62,11 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
         policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
         sids = {statement.get("Sid") for statement in policy["Statement"]}
         check(f"{bucket}: policy denies non-TLS and TLS<1.2", {"DenyInsecureTransport", "DenyOutdatedTls"} <= sids)
+        check(f"{bucket}: policy refuses every unsigned payload form",
+              {"DenyUnsignedPayloadUploads", "DenyUploadsWithoutPayloadHash"} <= sids)
+        if not bucket.startswith(f"{name_prefix}-access-logs-"):
+            check(f"{bucket}: policy denies object access outside the granted principals",
+                  "DenyPrincipalsOutsideTheGrants" in sids)
         if not bucket.startswith(f"{name_prefix}-access-logs-"):
             logging = s3.get_bucket_logging(Bucket=bucket).get("LoggingEnabled", {})
             check(f"{bucket}: server access logging", logging.get("TargetBucket", "").startswith(
@@ -106,8 +111,18 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
     check("one symmetric key per data domain", len(symmetric) >= 6, f"{len(symmetric)} keys")
     for alias, key in symmetric:
         check(f"{alias}: rotation enabled", kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"])
-    signing = [k for _, k in keys if k["KeyUsage"] == "SIGN_VERIFY"]
-    check("asymmetric SIGN_VERIFY manifest key", len(signing) == 1)
+    data_plane = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:Sign", "kms:CreateGrant",
+                  "kms:*")
+    for alias, key in keys:
+        statements = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])["Statement"]
+        account_root = f"arn:aws:iam::{key['AWSAccountId']}:root"
+        root = [st for st in statements if st.get("Principal", {}).get("AWS") == account_root]
+        actions = [a for st in root for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])]
+        check(f"{alias}: the account administers the key but never uses it for data",
+              bool(root) and "kms:PutKeyPolicy" in actions and not any(a.startswith(data_plane) for a in actions))
+    signing = {alias.rsplit("-", 2)[-2]: k for alias, k in keys if k["KeyUsage"] == "SIGN_VERIFY"}
+    check("asymmetric SIGN_VERIFY keys: training manifests and releases, separately",
+          set(signing) == {"manifest", "release"}, f"{sorted(signing)}")
 
     templates = ec2.describe_launch_templates(
         Filters=[{"Name": "launch-template-name", "Values": [f"{name_prefix}-training-gpu"]}])["LaunchTemplates"]
@@ -127,9 +142,18 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
 
     iam = client("iam")
     check("no IAM users", not iam.list_users()["Users"])
+    def federated_only(role: dict[str, Any]) -> bool:
+        trust = role["AssumeRolePolicyDocument"]
+        trust = json.loads(trust) if isinstance(trust, str) else trust
+        statements = trust.get("Statement", [])
+        return bool(statements) and all(set(s.get("Principal", {})) == {"Federated"} for s in statements) and any(
+            s.get("Action") == "sts:AssumeRoleWithSAML" and s.get("Condition", {}).get("Null") ==
+            {"sts:SourceIdentity": "false"} for s in statements)
     humans = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{name_prefix}-")
-              and "MultiFactorAuthAge" in json.dumps(r["AssumeRolePolicyDocument"])]
-    check("five persona roles require fresh MFA", len(humans) == 5, f"{len(humans)} roles")
+              and any(t.get("Key") == "ztai:kind" and t.get("Value") == "human"
+                      for t in iam.list_role_tags(RoleName=r["RoleName"])["Tags"])]
+    check("five persona roles, reachable only through the SAML identity provider with a source identity",
+          len(humans) == 5 and all(federated_only(r) for r in humans), f"{len(humans)} roles")
     _verify_monitoring(client, check, name_prefix)
     _verify_serving(client, check, name_prefix)
     return results
@@ -237,6 +261,9 @@ def _verify_serving(client: Callable[[str], Any], check: Callable[..., None], pr
               if g["AutoScalingGroupName"] == f"{prefix}-inference"]
     check("inference Auto Scaling group behind the target group",
           len(groups) == 1 and bool(groups[0]["TargetGroupARNs"]))
+    pinned = groups[0].get("LaunchTemplate", {}).get("Version", "") if groups else ""
+    check("inference group runs a pinned launch-template version (never $Latest/$Default)",
+          pinned.isdigit(), pinned or "no launch template")
     ec2 = client("ec2")
     templates = ec2.describe_launch_templates(
         Filters=[{"Name": "launch-template-name", "Values": [f"{prefix}-inference"]}])["LaunchTemplates"]

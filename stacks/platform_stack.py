@@ -28,7 +28,7 @@ from zero_trust_ai.dns_firewall import DnsFirewall, DnsFirewallProps
 from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
 from zero_trust_ai.jwks_publisher import JwksPublisher, JwksPublisherProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
-from zero_trust_ai.persona_role import PersonaRole
+from zero_trust_ai.persona_role import HumanFederation, PersonaRole
 from zero_trust_ai.platform_identities import PlatformIdentities, PlatformIdentitiesProps
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.platform_keys import PlatformKeys, PlatformKeysProps
@@ -228,9 +228,10 @@ class PlatformStack(TerraformStack):
             "identities",
             props=PlatformIdentitiesProps(
                 name_prefix=prefix, region=region, account_id=account,
-                principals={name: list(getattr(config.identity.personas, name).principals)
+                federation=HumanFederation(saml_provider_arn=config.identity.federation.provider_arn,
+                                           mfa_session_tag=config.identity.federation.mfa_session_tag),
+                idp_groups={name: getattr(config.identity.personas, name).idp_group
                             for name in type(config.identity.personas).model_fields},
-                mfa_max_age_seconds=config.identity.mfa_max_age_seconds,
                 max_session_duration=config.identity.session_duration_seconds,
             ),
         )

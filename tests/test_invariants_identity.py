@@ -19,21 +19,46 @@ def _personas(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p: roles[f"identities/{p}/role"] for p in PERSONAS}
 
 
-def test_every_persona_requires_fresh_mfa_and_source_identity(synthesized: Synthesized, env_name: str) -> None:
+def test_every_persona_is_reached_only_through_the_identity_provider_with_a_source_identity(
+        synthesized: Synthesized, env_name: str) -> None:
+    """Requirement (controls.md round 2): a path AWS really supports -- SAML federation, MFA by the IdP (its session
+    tag, enforced by the boundary), the person as source identity, sessions <= 1 h, boundary on."""
     stack = synthesized.stack(env_name)
     config = synthesized.environments[env_name].config
+    provider = config.identity.federation.provider_arn
     for persona, role in _personas(stack).items():
-        (trust,) = statements(role["assume_role_policy"])
-        assert trust["Effect"] == "Allow"
-        assert sorted(as_list(trust["Principal"]["AWS"])) == sorted(
-            getattr(config.identity.personas, persona).principals)
-        assert trust["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
-        assert trust["Condition"]["NumericLessThan"] == {
-            "aws:MultiFactorAuthAge": str(config.identity.mfa_max_age_seconds)}
-        assert trust["Condition"]["Null"] == {"sts:SourceIdentity": "false"}
-        assert role["max_session_duration"] == config.identity.session_duration_seconds <= 3600
+        trust = {s["Sid"]: s for s in statements(role["assume_role_policy"])}
+        assert set(trust) == {"PeopleThroughTheIdentityProvider", "IdentityProviderSetsSourceIdentityAndTags"}
+        assume = trust["PeopleThroughTheIdentityProvider"]
+        assert assume["Effect"] == "Allow" and assume["Principal"] == {"Federated": provider}
+        assert assume["Action"] == "sts:AssumeRoleWithSAML"
+        assert assume["Condition"] == {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"},
+                                       "Null": {"sts:SourceIdentity": "false"}}
+        tags = trust["IdentityProviderSetsSourceIdentityAndTags"]
+        assert tags["Principal"] == {"Federated": provider}
+        assert sorted(as_list(tags["Action"])) == ["sts:SetSourceIdentity", "sts:TagSession"]
+        assert role["max_session_duration"] <= 3600
         assert role["permissions_boundary"].startswith("${aws_iam_policy.identities_boundary_policy")
-        assert role["tags"] == {"ztai:persona": persona, "ztai:kind": "human"}
+        # no role tag may stand in for the IdP's MFA session tag
+        assert config.identity.federation.mfa_session_tag not in role["tags"]
+        assert role["tags"] == {"ztai:persona": persona, "ztai:kind": "human",
+                                "ztai:idp-group": getattr(config.identity.personas, persona).idp_group}
+    # no human role trusts an AWS principal (role sessions carry no MFA context)
+    for path, body in by_path(stack, "aws_iam_role").items():
+        if body.get("tags", {}).get("ztai:kind") == "human":
+            assert all("AWS" not in s["Principal"] for s in statements(body["assume_role_policy"])), path
+
+
+def test_the_boundary_denies_every_request_of_a_session_the_idp_did_not_mark_as_mfa(
+        synthesized: Synthesized, env_name: str) -> None:
+    stack = synthesized.stack(env_name)
+    tag = synthesized.environments[env_name].config.identity.federation.mfa_session_tag
+    (boundary,) = resources(stack, "aws_iam_policy").values()
+    body = {s["Sid"]: s for s in statements(boundary["policy"])}
+    mfa = body["OnlyMfaSessionsOfTheIdentityProvider"]
+    assert mfa["Effect"] == "Deny" and mfa["Action"] == "*" and mfa["Resource"] == "*"
+    # StringNotEquals holds for an absent tag too: no tag, no access
+    assert mfa["Condition"] == {"StringNotEquals": {f"aws:PrincipalTag/{tag}": "true"}}
 
 
 def test_permissions_boundary_denies_escalation_and_has_no_wildcard_allow(synthesized: Synthesized,

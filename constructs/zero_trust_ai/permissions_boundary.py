@@ -27,6 +27,10 @@ class PermissionsBoundaryProps(BaseModel):
     region: str
     account_id: str = Field(pattern=r"^\d{12}$")
     allowed_actions: Sequence[str] = Field(min_length=1, description="Every action any persona may ever use.")
+    mfa_session_tag: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.:/=+@-]{1,128}$",
+        description="Session tag the identity provider sets to `true` after an MFA sign-in; when given, every "
+        "request of a session without it is denied (MFA enforced on every call, not only at sign-in).")
 
 
 class PermissionsBoundary(PlatformConstruct):
@@ -69,6 +73,10 @@ class PermissionsBoundary(PlatformConstruct):
                 Statement(sid="NeverEscalateOrEscape", effect="Deny", actions=actions.BOUNDARY_DENIED),
             ]
         )
+        if props.mfa_session_tag:
+            # StringNotEquals on an absent key is true: a session the IdP did not tag is denied everything.
+            document.add(Statement(sid="OnlyMfaSessionsOfTheIdentityProvider", effect="Deny", actions=["*"],
+                                   conditions={"StringNotEquals": {f"aws:PrincipalTag/{props.mfa_session_tag}": "true"}}))
         self.policy = IamPolicy(self, "policy", name=props.policy_name,
                                 description="Permissions boundary of every human role on the platform",
                                 policy=document.to_json())

@@ -1,4 +1,4 @@
-"""PersonaRole: a human role that requires fresh MFA and a source identity, inside a permissions boundary."""
+"""PersonaRole: a human role reached through the organisation's SAML identity provider, inside a permissions boundary."""
 
 from __future__ import annotations
 
@@ -16,6 +16,32 @@ from zero_trust_ai.permissions_boundary import PermissionsBoundary
 from zero_trust_ai.policy import PolicyDocument, Statement, require_statements
 
 
+# The SAML audience of the AWS sign-in endpoint (what STS puts in SAML:aud for a console or CLI federation).
+SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
+
+
+class HumanFederation(BaseModel):
+    """How people reach the persona roles: SAML federation from the organisation's identity provider.
+
+    STS puts ``aws:MultiFactorAuthPresent``/``aws:MultiFactorAuthAge`` only into sessions of IAM *users* who pass
+    their MFA device (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#
+    condition-keys-multifactorauthpresent); a federated or role session never carries them, so a trust policy that
+    requires them can never be satisfied by a person signing in through an IdP. MFA is therefore enforced by the
+    identity source, and proven to AWS by the IdP: it sets the session tag ``mfa_session_tag`` = ``true`` only
+    for a sign-in with MFA (a ``PrincipalTag`` SAML attribute), and the source identity (the person) with the
+    ``SourceIdentity`` SAML attribute (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    saml_provider_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:saml-provider/[\w+=,.@-]{1,128}$",
+                                   description="IAM SAML provider of the organisation's IdP.")
+    mfa_session_tag: str = Field(default="ztai-mfa", pattern=r"^[A-Za-z0-9_.:/=+@-]{1,128}$",
+                                 description="Session tag the IdP sets to `true` only after an MFA sign-in.")
+    audience: str = Field(default=SAML_AUDIENCE, description="SAML:aud the trust policy requires.")
+
+
 class PersonaRoleProps(BaseModel):
     """Props of :class:`PersonaRole`."""
 
@@ -24,8 +50,9 @@ class PersonaRoleProps(BaseModel):
     role_name: str = Field(pattern=r"^[\w+=,.@-]{1,64}$")
     grant_name: str = Field(pattern=r"^[A-Za-z0-9]+$", description="Alphanumeric name used in statement ids.")
     persona: str = Field(pattern=r"^[a-z_]+$", description="Persona key, e.g. ``model_trainer`` (tagged on the role).")
-    principals: Sequence[str] = Field(min_length=1, description="Principals allowed to assume the role.")
-    mfa_max_age_seconds: int = Field(ge=300, le=43200, description="aws:MultiFactorAuthAge bound.")
+    federation: HumanFederation = Field(description="The identity provider people sign in through.")
+    idp_group: str = Field(min_length=1, max_length=256, pattern=r"^[\w +\-=.:/@]+$",
+                           description="The IdP group mapped to this role (tagged on the role, shown in the map).")
     max_session_duration: int = Field(default=3600, ge=900, le=3600, description="Default: one hour (ceiling).")
     description: str = Field(min_length=8)
 
@@ -33,9 +60,10 @@ class PersonaRoleProps(BaseModel):
 class PersonaRole(PlatformConstruct):
     """A role for people. Assuming it requires
 
-    * one of the configured principals;
-    * ``aws:MultiFactorAuthPresent`` = true **and** ``aws:MultiFactorAuthAge`` below the configured bound;
-    * a source identity (``sts:SourceIdentity`` set), so every action traces back to a person.
+    * a SAML assertion from the configured identity provider for the AWS sign-in audience (``SAML:aud``);
+    * a source identity set by the IdP (``sts:SourceIdentity``), so every action traces back to a person;
+    * and, enforced on every request by the permissions boundary, the IdP's MFA session tag (see
+      :class:`HumanFederation`): a session the IdP did not mark as MFA-authenticated can do nothing.
 
     Sessions last at most one hour; the role carries the platform permissions boundary; permissions are
     added only through construct grants (``bucket.grant_read(role, prefix=...)``), never as raw JSON.
@@ -46,20 +74,26 @@ class PersonaRole(PlatformConstruct):
     def __init__(self, scope: Construct, id: str, *, props: PersonaRoleProps, boundary: PermissionsBoundary) -> None:
         super().__init__(scope, id)
         self.props = props
+        federation = props.federation
+        audience = {"StringEquals": {"SAML:aud": federation.audience}}
         trust = {
             "Version": "2012-10-17",
             "Statement": [
                 {
-                    "Sid": "PeopleWithFreshMfaAndSourceIdentity",
+                    "Sid": "PeopleThroughTheIdentityProvider",
                     "Effect": "Allow",
-                    "Principal": {"AWS": sorted(props.principals)},
-                    "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
-                    "Condition": {
-                        "Bool": {"aws:MultiFactorAuthPresent": "true"},
-                        "NumericLessThan": {"aws:MultiFactorAuthAge": str(props.mfa_max_age_seconds)},
-                        "Null": {"sts:SourceIdentity": "false"},
-                    },
-                }
+                    "Principal": {"Federated": federation.saml_provider_arn},
+                    "Action": "sts:AssumeRoleWithSAML",
+                    "Condition": {**audience, "Null": {"sts:SourceIdentity": "false"}},
+                },
+                {
+                    # the IdP passes the person (source identity) and the MFA marker (session tag)
+                    "Sid": "IdentityProviderSetsSourceIdentityAndTags",
+                    "Effect": "Allow",
+                    "Principal": {"Federated": federation.saml_provider_arn},
+                    "Action": ["sts:SetSourceIdentity", "sts:TagSession"],
+                    "Condition": audience,
+                },
             ],
         }
         self.role = IamRole(
@@ -70,7 +104,8 @@ class PersonaRole(PlatformConstruct):
             assume_role_policy=json.dumps(trust, separators=(",", ":")),
             max_session_duration=props.max_session_duration,
             permissions_boundary=boundary.policy_arn,
-            tags={"ztai:persona": props.persona, "ztai:kind": "human"},
+            # never the MFA tag key: a role tag would stand in for the IdP's session tag
+            tags={"ztai:persona": props.persona, "ztai:kind": "human", "ztai:idp-group": props.idp_group},
         )
         self.policy = PolicyDocument()
         IamRolePolicy(self, "policy", name=f"{props.role_name}-grants", role=self.role.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import ClassVar
 
 from constructs import Construct
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.permissions_boundary import PermissionsBoundary, PermissionsBoundaryProps
-from zero_trust_ai.persona_role import PersonaRole, PersonaRoleProps
+from zero_trust_ai.persona_role import HumanFederation, PersonaRole, PersonaRoleProps
 
 # persona key -> (construct id / role suffix, grant name, description). Ids are a contract.
 PERSONAS: dict[str, tuple[str, str, str]] = {
@@ -27,7 +27,7 @@ BOUNDARY_ACTIONS: tuple[str, ...] = tuple(sorted(set(
     actions.S3_READ + actions.S3_LIST + actions.S3_WRITE + actions.KMS_DECRYPT + actions.KMS_ENCRYPT_DECRYPT
     + actions.KMS_SIGN + actions.KMS_VERIFY + actions.SAGEMAKER_TRAINING + actions.BATCH_TRAINING
     + actions.SERVING_UPDATE + actions.SERVING_DESCRIBE + actions.SERVING_INVOKE + actions.AUDIT_READ
-    + actions.BREAK_GLASS + actions.PASS_ROLE + actions.SECRET_READ
+    + actions.BREAK_GLASS + actions.BREAK_GLASS_QUARANTINE + actions.PASS_ROLE + actions.SECRET_READ
 )))
 
 
@@ -39,8 +39,8 @@ class PlatformIdentitiesProps(BaseModel):
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
     region: str
     account_id: str = Field(pattern=r"^\d{12}$")
-    principals: Mapping[str, Sequence[str]] = Field(description="Persona key -> principals allowed to assume it.")
-    mfa_max_age_seconds: int = Field(ge=300, le=43200)
+    federation: HumanFederation = Field(description="The SAML identity provider people sign in through.")
+    idp_groups: Mapping[str, str] = Field(description="Persona key -> the IdP group mapped to its role.")
     max_session_duration: int = Field(default=3600, ge=900, le=3600)
 
 
@@ -51,14 +51,15 @@ class PlatformIdentities(PlatformConstruct):
 
     def __init__(self, scope: Construct, id: str, *, props: PlatformIdentitiesProps) -> None:
         super().__init__(scope, id)
-        missing = set(PERSONAS) - set(props.principals)
+        missing = set(PERSONAS) - set(props.idp_groups)
         if missing:
-            raise ValueError(f"principals missing for persona(s) {sorted(missing)}")
+            raise ValueError(f"idp_groups missing for persona(s) {sorted(missing)}")
         self.boundary = PermissionsBoundary(
             self, "boundary",
             props=PermissionsBoundaryProps(policy_name=f"{props.name_prefix}-human-boundary",
                                            name_prefix=props.name_prefix, region=props.region,
-                                           account_id=props.account_id, allowed_actions=BOUNDARY_ACTIONS),
+                                           account_id=props.account_id, allowed_actions=BOUNDARY_ACTIONS,
+                                           mfa_session_tag=props.federation.mfa_session_tag),
         )
         self.personas: dict[str, PersonaRole] = {}
         for persona, (suffix, grant_name, description) in PERSONAS.items():
@@ -66,7 +67,7 @@ class PlatformIdentities(PlatformConstruct):
                 self, persona, boundary=self.boundary,
                 props=PersonaRoleProps(
                     role_name=f"{props.name_prefix}-{suffix}", grant_name=grant_name, persona=persona,
-                    principals=props.principals[persona], mfa_max_age_seconds=props.mfa_max_age_seconds,
+                    federation=props.federation, idp_group=props.idp_groups[persona],
                     max_session_duration=props.max_session_duration, description=description,
                 ),
             )
