@@ -87,6 +87,20 @@ def test_red_team_drill_verdicts(deployed: tuple[Path, str]) -> None:
     assert "skipped-protected" in response["a finding quarantines the break-glass role"].reason
 
 
+def test_drill_policy_decisions_agree_with_an_independent_evaluator(deployed: tuple[Path, str]) -> None:
+    """Every policy decision of a drill run is replayed in @cloud-copilot/iam-simulate (tests/parity/): any
+    disagreement not explained in tests/parity/known_differences.yaml fails."""
+    from blueprint import drill, policy_eval
+    from tests.parity import drill_corpus
+
+    _, endpoint = deployed
+    with policy_eval.recording() as entries:
+        drill.run(endpoint, say=lambda line: None)
+    comparison = drill_corpus.compare(entries)
+    assert comparison.total > 20
+    assert not comparison.unexplained, "\n".join(str(d) for d in comparison.unexplained)
+
+
 def test_drill_leaves_the_deployment_unchanged(deployed: tuple[Path, str]) -> None:
     stack_dir, _ = deployed
     plan = terraform.run(stack_dir, ["plan", "-detailed-exitcode", "-input=false", "-no-color"], check=False)
