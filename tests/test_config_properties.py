@@ -156,7 +156,9 @@ def _parent(data: Any, path: tuple[Any, ...]) -> tuple[Any, Any]:
             node = node[part]
         except (KeyError, IndexError, TypeError):
             return None, None
-    if (isinstance(node, dict) and path[-1] in node) or (isinstance(node, list) and 0 <= path[-1] < len(node)):
+    last = path[-1]
+    if (isinstance(node, dict) and last in node) or (isinstance(node, list) and isinstance(last, int)
+                                                     and 0 <= last < len(node)):
         return node, path[-1]
     return None, None
 
