@@ -3,7 +3,8 @@
 Nothing here names a platform resource: principals, buckets, keys, endpoints and the values tried in conditions all
 come from the stack, so the matrix follows the policies as they change.
 
-- S3: every role (as a session; also as the bare role ARN the drill passes) x every data bucket x GetObject,
+- S3: every role (as a session carrying the session tags its policies ask for; also as the bare role ARN the drill
+  passes, and as a session without those tags) x every data bucket x GetObject,
   GetObjectVersion, PutObject, ListBucket, DeleteObject, DeleteObjectVersion x {outside with TLS, outside without
   TLS, through each S3 VPC endpoint with TLS (aws:SourceVpce / aws:SourceVpc set, endpoint policy applied)}; the
   other buckets: GetObject / PutObject from outside, TLS or not.
@@ -57,11 +58,30 @@ def _network(stack: ResolvedStack, endpoint: Endpoint | None) -> dict[str, str]:
     return {"aws:SourceVpce": endpoint.id, "aws:SourceVpc": endpoint.vpc_id, "aws:VpcSourceIp": "10.0.1.25"}
 
 
-def _session_context(role: Role, stack: ResolvedStack) -> dict[str, Any]:
+def _session_context(role: Role, stack: ResolvedStack, tagged: bool = True) -> dict[str, Any]:
+    """A session of the role: its tags, and (``tagged``) the session tags its own policies ask for (what the
+    identity provider sets, e.g. an MFA tag), as aws:PrincipalTag/*."""
     context: dict[str, Any] = {"aws:CurrentTime": NOW, "aws:TokenIssueTime": ISSUED, "aws:ViaAWSService": "false"}
     for key, value in role.tags.items():
         context[f"aws:PrincipalTag/{key}"] = value
+    if tagged:
+        context.update(_session_tags(role))
     return context
+
+
+def _session_tags(role: Role) -> dict[str, str]:
+    """aws:PrincipalTag/* values the role's boundary and identity policies compare with (the first value each)."""
+    tags: dict[str, str] = {}
+    for document in [role.boundary or {}, *role.identity_policies]:
+        for statement in document.get("Statement", []):
+            for operator, pairs in (statement.get("Condition") or {}).items():
+                if not str(operator).lower().rpartition(":")[2].startswith("string"):
+                    continue
+                for key, values in pairs.items():
+                    listed = _as_list(values)
+                    if str(key).lower().startswith("aws:principaltag/") and listed:
+                        tags.setdefault(str(key), _instance(str(listed[0])))
+    return tags
 
 
 def _levels(stack: ResolvedStack) -> dict[str, Any]:
@@ -107,7 +127,8 @@ def s3_cases(stack: ResolvedStack) -> Iterator[Case]:
             for action in S3_ACTIONS if bucket in data else ("s3:GetObject", "s3:PutObject"):
                 for endpoint in networks:
                     for tls in (True, False) if endpoint is None else (True,):  # plain HTTP: once, from outside
-                        forms = ["session"] + (["role"] if endpoint is None and tls and bucket in data else [])
+                        forms = ["session"] + (["role", "untagged-session"]
+                                               if endpoint is None and tls and bucket in data else [])
                         for form in forms:
                             yield _s3_case(stack, role, bucket, action, endpoint, tls, form)
 
@@ -116,7 +137,8 @@ def _s3_case(stack: ResolvedStack, role: Role, bucket: Bucket, action: str, endp
              form: str) -> Case:
     prefix = _prefix(stack, bucket)
     key = stack.bucket_key(bucket)
-    context: dict[str, Any] = {**_session_context(role, stack), **_network(stack, endpoint), **_tls(tls),
+    context: dict[str, Any] = {**_session_context(role, stack, tagged=form != "untagged-session"),
+                               **_network(stack, endpoint), **_tls(tls),
                                "s3:authType": "REST-HEADER", "s3:signatureversion": "AWS4-HMAC-SHA256"}
     resource = f"{bucket.arn}/{prefix}/parity-object.bin"
     if action == "s3:ListBucket":
@@ -129,7 +151,7 @@ def _s3_case(stack: ResolvedStack, role: Role, bucket: Bucket, action: str, endp
         if key is not None:
             context["s3:x-amz-server-side-encryption"] = "aws:kms"
             context["s3:x-amz-server-side-encryption-aws-kms-key-id"] = key.arn
-    principal = role.session_arn() if form == "session" else role.arn
+    principal = role.arn if form == "role" else role.session_arn()
     where = endpoint.logical_id if endpoint else "outside"
     return Case(
         f"matrix/{stack.env}/s3/{role.name}/{bucket.name}/{action}/{where}/{'tls' if tls else 'plain'}/{form}",
