@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from pydantic import BaseModel
 
 from blueprint import loader, synth
-from blueprint.loader import MAX_FILE_BYTES, MAX_NESTING, MAX_PROBLEMS, MAX_VALUES, load_all
+from blueprint.config import EnvironmentConfig
+from blueprint.loader import MAX_FILE_BYTES, MAX_NESTING, MAX_PROBLEMS, MAX_VALUES, load_all, project_paths
 from tests.test_config_errors import GOOD, GOOD_LOCAL
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -497,3 +500,27 @@ def test_python_main_py_keeps_the_contract(
     assert run.cpu_seconds < 5, f"{run.cpu_seconds:.1f} s CPU"
     assert run.seconds < 20, f"{run.seconds:.1f} s"
     assert run.max_rss_mb < 200, f"{run.max_rss_mb:.0f} MB"
+
+
+def test_every_file_field_is_a_resolved_project_path() -> None:
+    """The loader finds path fields by their type (RepoPath); a new `*_file` field of another type would
+    escape the symbolic-link check, so every one of them must be found."""
+    local = copy.deepcopy(GOOD_LOCAL)
+    local["serving"]["client_revocation_list_file"] = "environments/pki/local.crl"
+    found = {loc for loc, _ in project_paths(EnvironmentConfig.model_validate(local))}
+    assert found == {
+        ("serving", "certificate", "certificate_file"), ("serving", "certificate", "private_key_file"),
+        ("serving", "client_ca_bundle_file"), ("serving", "client_revocation_list_file"),
+        ("emulator", "credentials_file"),
+    }
+
+    def file_fields(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+        names: set[tuple[str, ...]] = set()
+        for name, field in model.model_fields.items():
+            names |= {(*prefix, name)} if name.endswith("_file") else set()
+            for inner in [field.annotation, *typing.get_args(field.annotation)]:
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    names |= file_fields(inner, (*prefix, name))
+        return names
+
+    assert {loc[-1] for loc in file_fields(EnvironmentConfig)} == {loc[-1] for loc in found}
