@@ -275,7 +275,17 @@ class PlatformStack(TerraformStack):
         auditor = identities.security_auditor
         log_archive.archive.grant_read(auditor)
         log_archive.access_logs.grant_read(auditor)
-        auditor.grant_actions("ReadFindingsAndConfiguration", actions.AUDIT_READ, ["*"])
+        auditor.grant_actions("ReadFindingsAndConfiguration", actions.AUDIT_READ_GLOBAL, ["*"])
+        auditor.grant_actions("ReadSecurityHub", actions.AUDIT_READ_HUB,
+                              [f"arn:aws:securityhub:{region}:{account}:hub/default"])
+        auditor.grant_actions("ReadTrail", actions.AUDIT_READ_TRAIL, [f"arn:aws:cloudtrail:{region}:{account}:trail/*"])
+        auditor.grant_actions("ReadFindings", actions.AUDIT_READ_FINDINGS,
+                              [f"arn:aws:guardduty:{region}:{account}:detector/*"])
+        auditor.grant_actions("ReadLogs", actions.AUDIT_READ_LOGS, [f"arn:aws:logs:{region}:{account}:log-group:*"])
+        auditor.grant_actions("ReadPlatformRoles", actions.AUDIT_READ_IAM, [
+            f"arn:aws:iam::{account}:role/{prefix}-*", f"arn:aws:iam::{account}:policy/{prefix}-*"])
+        auditor.grant_actions("ReadKeyPolicies", actions.AUDIT_READ_KEYS, [f"arn:aws:kms:{region}:{account}:key/*"])
+        auditor.grant_actions("ReadBucketConfiguration", actions.AUDIT_READ_BUCKETS, [f"arn:aws:s3:::{prefix}-*"])
         # break-glass: bounded incident response; its use raises an alarm (logging construct)
         identities.break_glass.grant_actions("IncidentResponse", actions.BREAK_GLASS, [
             f"arn:aws:iam::{account}:role/{prefix}-*",

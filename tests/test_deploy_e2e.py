@@ -66,12 +66,35 @@ def test_red_team_drill_verdicts(deployed: tuple[Path, str]) -> None:
     attempts = {v.attempt: v for v in verdicts}
     plain_http = "upload into a policy-protected bucket over plain HTTP (real request)"
     for must_deny in ("trainer reads validation/*", plain_http, "upload without TLS (policy check)",
-                      "upload without a SHA-256 payload checksum", "assume model-trainer without MFA",
+                      "upload without a SHA-256 payload checksum",
+                      "assume model-trainer through the IdP without a source identity",
+                      "an SSO role session assumes model-trainer (sts:AssumeRole)",
+                      "a trainer session without the IdP's MFA tag reads training data",
                       "data engineer writes the model registry",
-                      "model-trainer deletes a locked model version (s3:DeleteObjectVersion)"):
+                      "model-trainer deletes a locked model version (s3:DeleteObjectVersion)",
+                      # the doors of the independent review (issue 14)
+                      "an account admin (s3:*, kms:* on *) reads validation data",
+                      "an account admin decrypts with the validation key directly",
+                      "training job credentials used outside the VPC read training data",
+                      "model deployer turns mutual TLS off (ModifyListener)",
+                      "model deployer writes a new inference launch-template version",
+                      "trainer overwrites an existing model key (no If-None-Match)",
+                      "break-glass strips the trail-to-cloudwatch role's policy"):
         assert attempts[must_deny].actual == "DENY", must_deny
-    for must_allow in ("trainer reads training/*", "trainer writes a model", "data engineer writes raw data"):
+    for must_allow in ("trainer reads training/*", "trainer writes a new model (create-only upload)",
+                       "data engineer writes raw data",
+                       "assume model-trainer through the IdP with a source identity (and its session tags)",
+                       "training job reads training data from the training VPC",
+                       "data engineer uploads with the platform's uploader (signed SHA-256 payload)",
+                       "break-glass extends a quarantine (deletes its scheduled release)",
+                       "an account admin still administers the validation key (lockout safety)"):
         assert attempts[must_allow].actual == "ALLOW", must_allow
+    # the upload the SDK makes by default is the streaming unsigned form, and it is refused
+    default_upload = next(v for v in verdicts if v.attempt.startswith("data engineer uploads with the SDK's default"))
+    assert "STREAMING-UNSIGNED-PAYLOAD-TRAILER" in default_upload.attempt and default_upload.actual == "DENY"
+    # the account admin is stopped by the resource side (bucket perimeter / key policy), not by a missing grant
+    admin_read = attempts["an account admin (s3:*, kms:* on *) reads validation data"]
+    assert "DenyPrincipalsOutsideTheGrants" in admin_read.reason
     assert attempts[plain_http].how == drill.EMULATOR
     # seed step 7: an unsigned caller does not reach serving; tokens are checked with the deployed settings
     token_checks = {v.attempt: v for v in verdicts if v.how == drill_response.TOKENS}

@@ -25,6 +25,16 @@ NO_MFA_TRUST = {"Version": "2012-10-17", "Statement": [{
 MFA_NO_AGE = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/sso/X"}, "Action": "sts:AssumeRole",
     "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}
+SAML_PROVIDER = "arn:aws:iam::111111111111:saml-provider/corp-idp"
+SAML_TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Federated": SAML_PROVIDER}, "Action": "sts:AssumeRoleWithSAML",
+    "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"},
+                  "Null": {"sts:SourceIdentity": "false"}}}]}
+SAML_NO_SOURCE = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Federated": SAML_PROVIDER}, "Action": "sts:AssumeRoleWithSAML",
+    "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]}
+SERVICE_TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 TLS_POLICY = {"Version": "2012-10-17", "Statement": [{
     "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
     "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
@@ -140,9 +150,15 @@ CASES: dict[str, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = 
                                                      "policy": json.dumps(TLS_POLICY)}}},
     ),
     "CKV_ZTAI_004": (
-        {"aws_iam_role": {"ok_human": {"name": "h", "assume_role_policy": json.dumps(MFA_TRUST)}}},
+        {"aws_iam_role": {"ok_human": {"name": "h", "assume_role_policy": json.dumps(MFA_TRUST)},
+                          "ok_saml": {"name": "s", "assume_role_policy": json.dumps(SAML_TRUST),
+                                      "tags": {"ztai:kind": "human"}}}},
         {"aws_iam_role": {"bad_human_no_mfa": {"name": "x", "assume_role_policy": json.dumps(NO_MFA_TRUST)},
-                          "bad_human_no_age": {"name": "y", "assume_role_policy": json.dumps(MFA_NO_AGE)}}},
+                          "bad_human_no_age": {"name": "y", "assume_role_policy": json.dumps(MFA_NO_AGE)},
+                          "bad_saml_no_source_identity": {"name": "z",
+                                                          "assume_role_policy": json.dumps(SAML_NO_SOURCE)},
+                          "bad_human_only_a_service": {"name": "w", "tags": {"ztai:kind": "human"},
+                                                       "assume_role_policy": json.dumps(SERVICE_TRUST)}}},
     ),
     "CKV_ZTAI_005": (
         {"aws_s3_bucket_policy": {"ok_tls": {"bucket": "b", "policy": json.dumps(TLS_POLICY)}}},

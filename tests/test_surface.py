@@ -41,8 +41,11 @@ def test_map_contains_the_real_components_and_flows(synthesized: Synthesized, en
     denies = {(e.source, e.target) for e in m.edges if e.effect == "deny"}
     assert ("role:identities/model_trainer", "bucket:validation") in denies
     assert ("role:training_job_role", "bucket:validation") in denies
-    trust = [e for e in m.edges if e.target == "role:identities/model_trainer" and e.access == "assume role"]
-    assert trust and all("MFA (age <" in e.control for e in trust)
+    trust = [e for e in m.edges if e.target == "role:identities/model_trainer" and e.access.startswith("assume role")]
+    # people arrive only through the identity provider; no AWS principal is a way in
+    assert trust and all(e.access == "assume role (SAML)" and "IdP MFA session tag" in e.control
+                         and e.source.startswith("principal:arn:aws:iam::") and ":saml-provider/" in e.source
+                         for e in trust)
     reads = {e.target for e in m.edges if e.source == "role:identities/model_trainer" and e.effect == "allow"
              and e.access.startswith("read")}
     assert reads == {"bucket:features", "bucket:training"}

@@ -79,15 +79,22 @@ SERVING_DESCRIBE = ("elasticloadbalancing:DescribeListeners", "elasticloadbalanc
                     "elasticloadbalancing:DescribeLoadBalancers", "autoscaling:DescribeAutoScalingGroups",
                     "ec2:DescribeLaunchTemplateVersions")
 SERVING_INVOKE = ("sagemaker:InvokeEndpoint", "execute-api:Invoke")
-AUDIT_READ = ("cloudtrail:LookupEvents", "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus",
-              "cloudtrail:GetEventSelectors", "guardduty:GetFindings", "guardduty:ListFindings",
-              "guardduty:ListDetectors", "guardduty:GetDetector", "securityhub:GetFindings",
-              "securityhub:DescribeStandards", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
-              "logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults",
-              "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-              "iam:GetPolicy", "iam:GetPolicyVersion", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
-              "s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:GetBucketPublicAccessBlock",
-              "ec2:DescribeFlowLogs", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcEndpoints")
+# Security auditor: calls without resource-level permissions (they need "*"), and reads that AWS scopes to a
+# resource, granted on the platform's resources only (CKV_AWS_355).
+AUDIT_READ_GLOBAL = ("cloudtrail:LookupEvents", "cloudtrail:DescribeTrails", "guardduty:ListDetectors",
+                     "logs:DescribeLogGroups", "ec2:DescribeFlowLogs", "ec2:DescribeSecurityGroups",
+                     "ec2:DescribeVpcEndpoints")
+AUDIT_READ_HUB = ("securityhub:GetFindings", "securityhub:DescribeStandards")
+AUDIT_READ_TRAIL = ("cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors")
+AUDIT_READ_FINDINGS = ("guardduty:GetFindings", "guardduty:ListFindings", "guardduty:GetDetector")
+AUDIT_READ_LOGS = ("logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery",
+                   "logs:GetQueryResults")
+AUDIT_READ_IAM = ("iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+                  "iam:GetPolicy", "iam:GetPolicyVersion")
+AUDIT_READ_KEYS = ("kms:GetKeyPolicy", "kms:GetKeyRotationStatus")
+AUDIT_READ_BUCKETS = ("s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:GetBucketPublicAccessBlock")
+AUDIT_READ = (AUDIT_READ_GLOBAL + AUDIT_READ_HUB + AUDIT_READ_TRAIL + AUDIT_READ_FINDINGS + AUDIT_READ_LOGS
+              + AUDIT_READ_IAM + AUDIT_READ_KEYS + AUDIT_READ_BUCKETS)
 # Break-glass: incident response, explicit and bounded -- lift a quarantine, stop jobs, inspect.
 BREAK_GLASS = ("iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
                "sagemaker:StopTrainingJob", "batch:TerminateJob", "batch:UpdateJobQueue",

@@ -46,11 +46,9 @@ class AlertTopic(PlatformConstruct):
         self.policy = PolicyDocument([
             Statement(sid="DenyPublishWithoutTls", effect="Deny", principals={"AWS": "*"}, actions=["sns:Publish"],
                       resources=[self.topic.arn], conditions={"Bool": {"aws:SecureTransport": "false"}}),
-            Statement(sid="OwnerManagesTopic", effect="Allow",
-                      principals={"AWS": f"arn:aws:iam::{props.account_id}:root"},
-                      actions=["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
-                               "sns:ListSubscriptionsByTopic", "sns:DeleteTopic", "sns:TagResource"],
-                      resources=[self.topic.arn]),
+            # No statement for the account itself: in the same account an identity-policy Allow suffices for SNS
+            # (the topic policy is not required), and an unconditioned root grant would open the topic to every
+            # principal whose IAM policy names sns:* (CKV_AWS_385).
         ])
         SnsTopicPolicy(self, "policy", arn=self.topic.arn, policy=self.policy.lazy_json())
         for index, address in enumerate(props.email_addresses):

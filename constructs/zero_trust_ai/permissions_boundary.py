@@ -75,8 +75,9 @@ class PermissionsBoundary(PlatformConstruct):
         )
         if props.mfa_session_tag:
             # StringNotEquals on an absent key is true: a session the IdP did not tag is denied everything.
+            tag_key = f"aws:PrincipalTag/{props.mfa_session_tag}"
             document.add(Statement(sid="OnlyMfaSessionsOfTheIdentityProvider", effect="Deny", actions=["*"],
-                                   conditions={"StringNotEquals": {f"aws:PrincipalTag/{props.mfa_session_tag}": "true"}}))
+                                   conditions={"StringNotEquals": {tag_key: "true"}}))
         self.policy = IamPolicy(self, "policy", name=props.policy_name,
                                 description="Permissions boundary of every human role on the platform",
                                 policy=document.to_json())

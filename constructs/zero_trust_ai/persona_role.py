@@ -1,4 +1,4 @@
-"""PersonaRole: a human role reached through the organisation's SAML identity provider, inside a permissions boundary."""
+"""PersonaRole: a human role reached through the organisation's SAML identity provider, inside a boundary."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.permissions_boundary import PermissionsBoundary
 from zero_trust_ai.policy import PolicyDocument, Statement, require_statements
-
 
 # The SAML audience of the AWS sign-in endpoint (what STS puts in SAML:aud for a console or CLI federation).
 SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
