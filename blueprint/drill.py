@@ -413,6 +413,14 @@ def perimeter_attempts(deployed: DeployedPolicies, record: Callable[..., None]) 
                                   resource_policies=[key_policy]))
     record("an account admin still administers the validation key (lockout safety)", "ALLOW",
            deployed.decide_action(ACCOUNT_ADMIN_ROLE, "kms:PutKeyPolicy", key_arn, resource_policies=[key_policy]))
+    record("break-glass restores the validation key's policy (lockout safety)", "ALLOW",
+           deployed.decide_action("break-glass", "kms:PutKeyPolicy", key_arn, resource_policies=[key_policy]))
+    models_bucket = f"arn:aws:s3:::{deployed.bucket('models')}"
+    record("break-glass restores the model registry's bucket policy (lockout safety)", "ALLOW",
+           deployed.decide_action("break-glass", "s3:PutBucketPolicy", models_bucket,
+                                  resource_policies=[deployed.bucket_policy("models")]))
+    record("data engineer rewrites the validation key's policy", "DENY",
+           deployed.decide_action("data-engineer", "kms:PutKeyPolicy", key_arn, resource_policies=[key_policy]))
 
     # 2. workload credentials: only from inside the platform's VPC (through its S3 endpoint)
     vpc_id, endpoint_id, endpoint_policy = deployed.s3_gateway_endpoint("training")

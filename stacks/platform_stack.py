@@ -286,7 +286,10 @@ class PlatformStack(TerraformStack):
             f"arn:aws:iam::{account}:role/{prefix}-*", f"arn:aws:iam::{account}:policy/{prefix}-*"])
         auditor.grant_actions("ReadKeyPolicies", actions.AUDIT_READ_KEYS, [f"arn:aws:kms:{region}:{account}:key/*"])
         auditor.grant_actions("ReadBucketConfiguration", actions.AUDIT_READ_BUCKETS, [f"arn:aws:s3:::{prefix}-*"])
-        # break-glass: bounded incident response; its use raises an alarm (logging construct)
+        # break-glass: bounded incident response; its use raises an alarm (logging construct). It can also restore a
+        # platform key's or bucket's policy, so nothing becomes unmanageable (lockout safety).
+        identities.break_glass.grant_actions("RestoreKeyAndBucketPolicies", actions.BREAK_GLASS_RECOVERY, [
+            f"arn:aws:kms:{region}:{account}:key/*", f"arn:aws:s3:::{prefix}-*"])
         identities.break_glass.grant_actions("IncidentResponse", actions.BREAK_GLASS, [
             f"arn:aws:iam::{account}:role/{prefix}-*",
             f"arn:aws:sagemaker:{region}:{account}:training-job/{prefix}-*",

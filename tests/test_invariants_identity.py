@@ -38,7 +38,8 @@ def test_every_persona_is_reached_only_through_the_identity_provider_with_a_sour
         assert tags["Principal"] == {"Federated": provider}
         assert sorted(as_list(tags["Action"])) == ["sts:SetSourceIdentity", "sts:TagSession"]
         assert role["max_session_duration"] <= 3600
-        assert role["permissions_boundary"].startswith("${aws_iam_policy.identities_boundary_policy")
+        boundary = "break_glass_boundary" if persona == "break_glass" else "boundary"
+        assert role["permissions_boundary"].startswith(f"${{aws_iam_policy.identities_{boundary}_policy")
         # no role tag may stand in for the IdP's MFA session tag
         assert config.identity.federation.mfa_session_tag not in role["tags"]
         assert role["tags"] == {"ztai:persona": persona, "ztai:kind": "human",
@@ -53,7 +54,7 @@ def test_the_boundary_denies_every_request_of_a_session_the_idp_did_not_mark_as_
         synthesized: Synthesized, env_name: str) -> None:
     stack = synthesized.stack(env_name)
     tag = synthesized.environments[env_name].config.identity.federation.mfa_session_tag
-    (boundary,) = resources(stack, "aws_iam_policy").values()
+    boundary = by_path(stack, "aws_iam_policy")["identities/boundary/policy"]
     body = {s["Sid"]: s for s in statements(boundary["policy"])}
     mfa = body["OnlyMfaSessionsOfTheIdentityProvider"]
     assert mfa["Effect"] == "Deny" and mfa["Action"] == "*" and mfa["Resource"] == "*"
@@ -64,7 +65,7 @@ def test_the_boundary_denies_every_request_of_a_session_the_idp_did_not_mark_as_
 def test_permissions_boundary_denies_escalation_and_has_no_wildcard_allow(synthesized: Synthesized,
                                                                           env_name: str) -> None:
     stack = synthesized.stack(env_name)
-    (boundary,) = resources(stack, "aws_iam_policy").values()
+    boundary = by_path(stack, "aws_iam_policy")["identities/boundary/policy"]
     body = {s["Sid"]: s for s in statements(boundary["policy"])}
     deny = body["NeverEscalateOrEscape"]
     assert deny["Effect"] == "Deny"
@@ -225,3 +226,24 @@ def test_training_jobs_are_denied_outside_subnets_without_isolation_or_training_
                 training_subnets
         else:
             assert statement["Condition"] == condition, sid
+
+
+def test_break_glass_boundary_differs_from_the_human_boundary_only_by_key_and_bucket_policy_recovery(
+        synthesized: Synthesized, env_name: str) -> None:
+    stack = synthesized.stack(env_name)
+    policies = by_path(stack, "aws_iam_policy")
+    human = {s["Sid"]: s for s in statements(policies["identities/boundary/policy"]["policy"])}
+    glass = {s["Sid"]: s for s in statements(policies["identities/break_glass_boundary/policy"]["policy"])}
+    assert set(human) == set(glass)
+    recovered = set(as_list(human["NeverEscalateOrEscape"]["Action"])) - set(
+        as_list(glass["NeverEscalateOrEscape"]["Action"]))
+    assert recovered == {"kms:PutKeyPolicy", "s3:PutBucketPolicy"}
+    glass_denied = set(as_list(glass["NeverEscalateOrEscape"]["Action"]))
+    assert glass_denied < set(as_list(human["NeverEscalateOrEscape"]["Action"]))
+    # and the MFA-session Deny is the same for both
+    assert glass["OnlyMfaSessionsOfTheIdentityProvider"] == human["OnlyMfaSessionsOfTheIdentityProvider"]
+    roles = by_path(stack, "aws_iam_role")
+    glass_logical = logical_id(stack, "aws_iam_policy", "identities/break_glass_boundary/policy")
+    glass_ref = f"${{aws_iam_policy.{glass_logical}.arn}}"
+    bounded = [p for p, r in roles.items() if r.get("permissions_boundary") == glass_ref]
+    assert bounded == ["identities/break_glass/role"]

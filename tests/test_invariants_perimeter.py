@@ -288,3 +288,52 @@ def test_eventbridge_key_grants_are_bound_to_their_queue_or_topic(synthesized: S
                   "kms:EncryptionContext:aws:sns:topicArn":
                   f"arn:aws:sns:{config.region}:{config.account_id}:ztai-"}[key]
         assert context[key].startswith(prefix), statement["Sid"]
+
+
+# -- 6. lockout safety: every key and bucket stays administrable (AWS evaluation on the resolved policies) ---------
+
+ADMINISTRATOR = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def _human_session(role: Any, tag: str) -> dict[str, Any]:
+    """What AWS puts in a federated person's request context: role tags and the IdP's session tags."""
+    return {"aws:SecureTransport": "true", f"aws:PrincipalTag/{tag}": "true",
+            **{f"aws:PrincipalTag/{k}": v for k, v in role.tags.items()}}
+
+
+def test_keys_and_buckets_stay_administrable_by_the_deployer_and_break_glass(synthesized: Synthesized,
+                                                                             env_name: str) -> None:
+    from blueprint.policy_eval import Request, evaluate
+    from tests.resolved_policies import resolve_stack
+
+    config = synthesized.environments[env_name].config
+    stack = resolve_stack(synthesized.stack(env_name), config, env_name)
+    tag = config.identity.federation.mfa_session_tag
+    roles = {role.path: role for role in stack.roles.values()}
+    break_glass, engineer = roles["identities/break_glass/role"], roles["identities/data_engineer/role"]
+    deployer = stack.resolver.deployer_session
+
+    def as_person(role: Any, action: str, resource: str, policy: dict[str, Any] | None) -> bool:
+        return evaluate(Request(role.session_arn(), action, resource, _human_session(role, tag)),
+                        identity_policies=role.identity_policies, boundary=role.boundary,
+                        resource_policies=[policy] if policy else []).allowed
+
+    def as_deployer(action: str, resource: str, policy: dict[str, Any] | None) -> bool:
+        return evaluate(Request(deployer, action, resource, {"aws:SecureTransport": "true"}),
+                        identity_policies=[ADMINISTRATOR], resource_policies=[policy] if policy else []).allowed
+
+    assert stack.keys and stack.buckets
+    for key in stack.keys.values():
+        for action in ("kms:PutKeyPolicy", "kms:DescribeKey", "kms:GetKeyPolicy"):
+            assert as_deployer(action, key.arn, key.policy), (key.path, action)
+            assert as_person(break_glass, action, key.arn, key.policy), (key.path, action)
+        assert not as_person(engineer, "kms:PutKeyPolicy", key.arn, key.policy), key.path
+        # administration never implies data use: an administrator calling KMS directly is refused
+        assert not as_deployer("kms:Decrypt", key.arn, key.policy), key.path
+    for bucket in stack.buckets.values():
+        assert as_deployer("s3:PutBucketPolicy", bucket.arn, bucket.policy), bucket.path
+        assert as_person(break_glass, "s3:PutBucketPolicy", bucket.arn, bucket.policy), bucket.path
+        assert not as_person(engineer, "s3:PutBucketPolicy", bucket.arn, bucket.policy), bucket.path
+        if bucket.path.startswith("data_lake/"):
+            # ... and the administrator is outside the data perimeter
+            assert not as_deployer("s3:GetObject", f"{bucket.arn}/any", bucket.policy), bucket.path

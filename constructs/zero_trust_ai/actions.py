@@ -105,6 +105,10 @@ BREAK_GLASS_QUARANTINE = ("scheduler:DeleteSchedule", "scheduler:GetSchedule")
 BREAK_GLASS_NEVER_ON_RESPONSE_ROLES = ("iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy",
                                        "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole",
                                        "iam:TagRole", "iam:UntagRole")
+# Lockout safety: break-glass may restore a key or bucket policy (e.g. after a broken deployment). Every other person
+# is denied these by the boundary; break-glass use raises an alarm, and so does every policy change.
+BREAK_GLASS_RECOVERY = ("kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:DescribeKey", "s3:PutBucketPolicy",
+                        "s3:GetBucketPolicy")
 PASS_ROLE = ("iam:PassRole",)
 # Never allowed to a human role, even by mistake in a grant (enforced by the permissions boundary).
 BOUNDARY_DENIED = ("iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",

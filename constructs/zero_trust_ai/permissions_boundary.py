@@ -27,6 +27,9 @@ class PermissionsBoundaryProps(BaseModel):
     region: str
     account_id: str = Field(pattern=r"^\d{12}$")
     allowed_actions: Sequence[str] = Field(min_length=1, description="Every action any persona may ever use.")
+    recovery_actions: Sequence[str] = Field(
+        default=(), description="Escape-hatch actions this boundary lets through anyway (only break-glass's: "
+        "restoring a key or bucket policy). Default: none -- every escape hatch is denied.")
     mfa_session_tag: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9_.:/=+@-]{1,128}$",
         description="Session tag the identity provider sets to `true` after an MFA sign-in; when given, every "
@@ -68,9 +71,11 @@ class PermissionsBoundary(PlatformConstruct):
         document = PolicyDocument(
             [
                 Statement(sid="PlatformActionsOnPlatformResources", effect="Allow",
-                          actions=sorted(set(props.allowed_actions)), resources=platform_resources),
+                          actions=sorted(set(props.allowed_actions) | set(props.recovery_actions)),
+                          resources=platform_resources),
                 Statement(sid="ReadOnlyDescribeCalls", effect="Allow", actions=global_reads, resources=["*"]),
-                Statement(sid="NeverEscalateOrEscape", effect="Deny", actions=actions.BOUNDARY_DENIED),
+                Statement(sid="NeverEscalateOrEscape", effect="Deny",
+                          actions=[a for a in actions.BOUNDARY_DENIED if a not in props.recovery_actions]),
             ]
         )
         if props.mfa_session_tag:

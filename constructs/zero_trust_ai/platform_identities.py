@@ -61,10 +61,19 @@ class PlatformIdentities(PlatformConstruct):
                                            account_id=props.account_id, allowed_actions=BOUNDARY_ACTIONS,
                                            mfa_session_tag=props.federation.mfa_session_tag),
         )
+        # break-glass's own ceiling: the same, plus restoring key and bucket policies (lockout safety)
+        self.break_glass_boundary = PermissionsBoundary(
+            self, "break_glass_boundary",
+            props=PermissionsBoundaryProps(policy_name=f"{props.name_prefix}-break-glass-boundary",
+                                           name_prefix=props.name_prefix, region=props.region,
+                                           account_id=props.account_id, allowed_actions=BOUNDARY_ACTIONS,
+                                           recovery_actions=actions.BREAK_GLASS_RECOVERY,
+                                           mfa_session_tag=props.federation.mfa_session_tag),
+        )
         self.personas: dict[str, PersonaRole] = {}
         for persona, (suffix, grant_name, description) in PERSONAS.items():
             self.personas[persona] = PersonaRole(
-                self, persona, boundary=self.boundary,
+                self, persona, boundary=self.break_glass_boundary if persona == "break_glass" else self.boundary,
                 props=PersonaRoleProps(
                     role_name=f"{props.name_prefix}-{suffix}", grant_name=grant_name, persona=persona,
                     federation=props.federation, idp_group=props.idp_groups[persona],
