@@ -55,6 +55,9 @@ def cmd_gate(environments: Sequence[str] | None) -> dict[str, Any]:
         "passed": result.passed,
         "failed": len(result.failures),
         "suppressed": len(result.suppressed),
+        # passes of checks that could not read their input (never counted as passed; unexplained ones fail)
+        "vacuous": len(result.vacuous) + len(result.vacuous_explained),
+        "vacuous_unexplained": len(result.vacuous),
         "seconds": result.seconds,
         "reports": {k: str(v.relative_to(PROJECT_ROOT)) for k, v in paths.items()},
     }
@@ -173,7 +176,8 @@ def render_summary(summary: dict[str, Any]) -> str:
         + ", ".join(f"{k}={v}" for k, v in synth["resources"].items())
         + " resources",
         f"policy gate: {'PASS' if gate['ok'] else 'FAIL'} ({gate['passed']} passed, {gate['failed']} failed, "
-        f"{gate['suppressed']} suppressed with reasons) in {gate['seconds']:.1f}s; SARIF/JUnit in reports/policy-gate/",
+        f"{gate['suppressed']} suppressed with reasons, {gate['vacuous']} vacuous passes not counted "
+        f"({gate['vacuous_unexplained']} unexplained)) in {gate['seconds']:.1f}s; SARIF/JUnit in reports/policy-gate/",
     ]
     deploy = summary.get("deploy_local")
     if deploy:
