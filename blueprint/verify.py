@@ -74,6 +74,10 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
         if any(part in bucket for part in ("-models-", "-log-archive-")):
             lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
             check(f"{bucket}: Object Lock", lock.get("ObjectLockEnabled") == "Enabled")
+            if bucket.startswith(f"{name_prefix}-log-archive-"):
+                mode = lock.get("Rule", {}).get("DefaultRetention", {}).get("Mode")
+                check(f"{bucket}: evidence locked in COMPLIANCE mode (no governance bypass)", mode == "COMPLIANCE",
+                      str(mode))
 
     ec2 = client("ec2")
     vpcs = [v for v in ec2.describe_vpcs()["Vpcs"]

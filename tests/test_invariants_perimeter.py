@@ -337,3 +337,25 @@ def test_keys_and_buckets_stay_administrable_by_the_deployer_and_break_glass(syn
         if bucket.path.startswith("data_lake/"):
             # ... and the administrator is outside the data perimeter
             assert not as_deployer("s3:GetObject", f"{bucket.arn}/any", bucket.policy), bucket.path
+
+
+def test_eventbridge_can_use_the_logs_key_only_for_its_own_queue_and_topic(synthesized: Synthesized,
+                                                                          env_name: str) -> None:
+    """Evaluated on the resolved key policy: EventBridge encrypting for another queue or topic is refused."""
+    from blueprint.policy_eval import Request, evaluate
+    from tests.resolved_policies import resolve_stack
+
+    config = synthesized.environments[env_name].config
+    stack = resolve_stack(synthesized.stack(env_name), config, env_name)
+    (logs,) = [k for k in stack.keys.values() if k.path == "keys/logs/key"]
+    base = f"{config.region}:{config.account_id}"
+    own_queue = f"arn:aws:sqs:{base}:ztai-{env_name}-quarantine-dlq"
+    own_topic = f"arn:aws:sns:{base}:ztai-{env_name}-alerts"
+    for context, expected in (({"kms:EncryptionContext:aws:sqs:arn": own_queue}, True),
+                              ({"kms:EncryptionContext:aws:sns:topicArn": own_topic}, True),
+                              ({"kms:EncryptionContext:aws:sqs:arn": f"arn:aws:sqs:{base}:attacker-queue"}, False),
+                              ({"kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:{base}:attacker"}, False),
+                              ({}, False)):
+        decision = evaluate(Request("events.amazonaws.com", "kms:GenerateDataKey", logs.arn, context),
+                            identity_policies=[], resource_policies=[logs.policy or {}])
+        assert decision.allowed is expected, (context, decision.reason)
