@@ -439,6 +439,120 @@ def _default_callers() -> dict[str, CallerConfig]:
     return {"model-deployer": CallerConfig(operations=["invoke", "update-routing"], persona="model_deployer")}
 
 
+# -- model APIs (serving.model_apis) ---------------------------------------------------------------------------
+FOUNDATION_MODEL_ARN = re.compile(
+    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):bedrock:(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d)::"
+    r"foundation-model/(?P<model_id>[a-z0-9-]+\.[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)*)$")
+GuardrailStrength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
+ContentFilterName = Literal["SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT", "PROMPT_ATTACK"]
+PiiAction = Literal["BLOCK", "ANONYMIZE"]
+PiiEntityName = Literal[
+    "ADDRESS", "AGE", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "CA_HEALTH_NUMBER", "CA_SOCIAL_INSURANCE_NUMBER",
+    "CREDIT_DEBIT_CARD_CVV", "CREDIT_DEBIT_CARD_EXPIRY", "CREDIT_DEBIT_CARD_NUMBER", "DRIVER_ID", "EMAIL",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "IP_ADDRESS", "LICENSE_PLATE", "MAC_ADDRESS", "NAME", "PASSWORD", "PHONE",
+    "PIN", "SWIFT_CODE", "UK_NATIONAL_HEALTH_SERVICE_NUMBER", "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER", "URL", "USERNAME", "US_BANK_ACCOUNT_NUMBER", "US_BANK_ROUTING_NUMBER",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "US_PASSPORT_NUMBER", "US_SOCIAL_SECURITY_NUMBER",
+    "VEHICLE_IDENTIFICATION_NUMBER"]
+
+
+class ContentFilterConfig(_Model):
+    """Strengths of one guardrail content filter."""
+
+    input_strength: GuardrailStrength = Field(default="HIGH", description="Filter on prompts. Default: HIGH.")
+    output_strength: GuardrailStrength = Field(default="HIGH", description="Filter on answers. Default: HIGH.")
+
+
+def _default_content_filters() -> dict[ContentFilterName, ContentFilterConfig]:
+    return {"SEXUAL": ContentFilterConfig(), "VIOLENCE": ContentFilterConfig(), "HATE": ContentFilterConfig(),
+            "INSULTS": ContentFilterConfig(), "MISCONDUCT": ContentFilterConfig(),
+            "PROMPT_ATTACK": ContentFilterConfig(output_strength="NONE")}
+
+
+class DeniedTopicConfig(_Model):
+    """A topic the guardrail refuses in prompts and answers."""
+
+    definition: str = Field(min_length=10, max_length=200, description="What the topic is, in one sentence.")
+    examples: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=5, description="Example phrases. Default: none.")
+
+
+def _default_pii() -> dict[PiiEntityName, PiiAction]:
+    return {"AWS_ACCESS_KEY": "BLOCK", "AWS_SECRET_KEY": "BLOCK", "PASSWORD": "BLOCK",
+            "CREDIT_DEBIT_CARD_NUMBER": "BLOCK", "EMAIL": "ANONYMIZE", "PHONE": "ANONYMIZE", "NAME": "ANONYMIZE"}
+
+
+class GuardrailConfig(_Model):
+    """The Bedrock guardrail every model invocation of the platform's roles must name."""
+
+    content_filters: dict[ContentFilterName, ContentFilterConfig] = Field(
+        default_factory=lambda: _default_content_filters(), min_length=1,
+        description="Content filter per category. Default: every category HIGH (PROMPT_ATTACK on prompts only).")
+    denied_topics: dict[Annotated[str, Field(pattern=r"^[0-9a-zA-Z_ !?.-]{1,100}$")], DeniedTopicConfig] = Field(
+        default_factory=dict, max_length=30, description="Topics refused, by name. Default: none.")
+    pii_entities: dict[PiiEntityName, PiiAction] = Field(
+        default_factory=lambda: _default_pii(),
+        description="Sensitive-information handling per entity type. Default: AWS keys, passwords and card numbers "
+        "blocked; e-mail addresses, phone numbers and names anonymized.")
+
+    @field_validator("content_filters")
+    @classmethod
+    def _filters_filter(cls, value: dict[str, ContentFilterConfig]) -> dict[str, ContentFilterConfig]:
+        for kind, strengths in value.items():
+            if kind == "PROMPT_ATTACK" and strengths.output_strength != "NONE":
+                raise FieldProblem("the PROMPT_ATTACK filter applies to prompts only",
+                                   fix="set output_strength: NONE for PROMPT_ATTACK", field=(kind, "output_strength"))
+            if strengths.input_strength == "NONE" and strengths.output_strength == "NONE":
+                raise FieldProblem(f"content filter {kind} filters nothing (both strengths NONE)",
+                                   fix=f"remove {kind} or raise one of its strengths", field=(kind,))
+        return value
+
+
+class BedrockConfig(_Model):
+    """AWS-hosted foundation models through a Bedrock runtime VPC endpoint (no egress)."""
+
+    model_arns: list[str] = Field(
+        description="Foundation models the serving role may invoke (at least one), e.g. "
+        "arn:aws:bedrock:<region>::foundation-model/anthropic.claude-3-haiku-20240307-v1:0 (the environment's "
+        "region: an endpoint reaches its own region only).")
+    training_vpc: bool = Field(
+        default=False, description="Also put an endpoint in the training VPC, for the training job roles. "
+        "Default: serving VPC only.")
+    guardrail: GuardrailConfig = Field(default_factory=lambda: GuardrailConfig(),
+                                       description="Default: GuardrailConfig's defaults.")
+    invocation_spike_per_5_minutes: int = Field(
+        default=1000, ge=1, le=10_000_000, description="Static alarm threshold of invocations per model per 5 "
+        "minutes (beside a learned anomaly band). Default: 1000.")
+    guardrail_interventions_per_5_minutes: int = Field(
+        default=10, ge=1, le=1_000_000, description="Alarm when the guardrail intervenes this often per 5 minutes. "
+        "Default: 10.")
+
+    @field_validator("model_arns")
+    @classmethod
+    def _foundation_models(cls, values: list[str]) -> list[str]:
+        if not values:
+            raise FieldProblem("no model is listed, so the endpoint and the grants would allow nothing",
+                               fix="list at least one foundation-model ARN, or remove the bedrock section "
+                               "(model APIs off)")
+        for index, value in enumerate(values):
+            if not FOUNDATION_MODEL_ARN.fullmatch(value):
+                raise FieldProblem(f"{value!r} is not a foundation-model ARN",
+                                   fix="use arn:aws:bedrock:<region>::foundation-model/<provider>.<model>, e.g. "
+                                   "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+                                   field=(index,))
+            if values.index(value) != index:
+                raise FieldProblem(f"model {value!r} is listed twice", fix="list each model once", field=(index,))
+        return values
+
+
+class ModelApisConfig(_Model):
+    """Sanctioned ways to call model APIs without opening egress."""
+
+    bedrock: BedrockConfig | None = Field(
+        default=None, description="AWS-hosted foundation models. Default: off -- no Bedrock endpoint, guardrail or "
+        "invoke grant exists, so no workload can call a model API.")
+
+
 class ServingConfig(_Model):
     """Private model serving."""
 
@@ -465,6 +579,8 @@ class ServingConfig(_Model):
     anomaly_band_width: float = Field(
         default=2.0, gt=0, le=10, description="Standard deviations of the anomaly-detection band."
     )
+    model_apis: ModelApisConfig = Field(default_factory=lambda: ModelApisConfig(),
+                                        description="Model APIs for the workloads. Default: none (all off).")
 
     @field_validator("callers")
     @classmethod
@@ -640,6 +756,7 @@ class EnvironmentConfig(_Model):
                     fix=f"keep the state bucket in a region of partition {partition}",
                     field=("backend", "region"),
                 )
+        self._models_in_this_region()
         provider = self.identity.federation.provider_arn
         if provider.split(":")[4] != self.account_id:
             raise FieldProblem(
@@ -649,6 +766,23 @@ class EnvironmentConfig(_Model):
                 field=("identity", "federation", "provider_arn"),
             )
         return self
+
+    def _models_in_this_region(self) -> None:
+        bedrock = self.serving.model_apis.bedrock
+        if bedrock is None:
+            return
+        partition = known_regions()[self.region]
+        for index, arn in enumerate(bedrock.model_arns):
+            match = FOUNDATION_MODEL_ARN.fullmatch(arn)
+            assert match is not None  # checked by BedrockConfig
+            if match.group("region") != self.region or match.group("partition") != partition:
+                raise FieldProblem(
+                    f"model {arn!r} is in region {match.group('region')} ({match.group('partition')}), the "
+                    f"environment in {self.region} ({partition}); the Bedrock VPC endpoint reaches only its own "
+                    "region's models, and another region would need egress",
+                    fix=f"use the model's ARN in {self.region}: arn:{partition}:bedrock:{self.region}::"
+                    f"foundation-model/{match.group('model_id')}",
+                    field=("serving", "model_apis", "bedrock", "model_arns", index))
 
     @property
     def is_emulated(self) -> bool:

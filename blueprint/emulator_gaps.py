@@ -101,5 +101,15 @@ DNS_FIREWALL = EmulatorGap(
 )
 CAPABILITY_SWITCHES: tuple[EmulatorGap, ...] = (MUTUAL_TLS_TRUST_STORE, LAMBDA_CODE_SIGNING, SECURITY_HUB_STANDARDS,
                                                 DNS_FIREWALL)
-GAPS = (*GAPS, *CAPABILITY_SWITCHES, S3_CONDITIONAL_DENIES, LAMBDA_DEAD_LETTER_CONFIG,
+# Switches that apply only when the environment enables the feature (serving.model_apis.bedrock).
+BEDROCK_GUARDRAIL = EmulatorGap(
+    control="Bedrock guardrail required on model invocations (guardrail, version, intervention alarm)",
+    gap="moto implements no Bedrock guardrail API (CreateGuardrail, CreateGuardrailVersion)",
+    handling="`local` (when serving.model_apis.bedrock is on) creates no guardrail: the roles may still invoke "
+    "only with a guardrail of this account named in the request (ArnLike), and there is no intervention alarm; "
+    "dev/staging/prod create the guardrail and require its ARN:version (asserted by "
+    "tests/test_invariants_model_apis.py)",
+)
+FEATURE_SWITCHES: tuple[EmulatorGap, ...] = (BEDROCK_GUARDRAIL,)
+GAPS = (*GAPS, *CAPABILITY_SWITCHES, *FEATURE_SWITCHES, S3_CONDITIONAL_DENIES, LAMBDA_DEAD_LETTER_CONFIG,
         TEARDOWN, LAMBDA_INVOCATION)

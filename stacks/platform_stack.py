@@ -28,6 +28,14 @@ from zero_trust_ai.dns_firewall import DnsFirewall, DnsFirewallProps
 from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
 from zero_trust_ai.jwks_publisher import JwksPublisher, JwksPublisherProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
+from zero_trust_ai.model_gateway import (
+    ContentFilter,
+    DeniedTopic,
+    GuardrailPolicy,
+    ModelGateway,
+    ModelGatewayProps,
+    PiiEntity,
+)
 from zero_trust_ai.persona_role import HumanFederation, PersonaRole
 from zero_trust_ai.platform_identities import PlatformIdentities, PlatformIdentitiesProps
 from zero_trust_ai.platform_key import PlatformKey
@@ -59,9 +67,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Services the local emulator must answer for; each gets the emulator endpoint in the provider.
 EMULATED_SERVICES = (
-    "acm", "autoscaling", "batch", "cloudtrail", "cloudwatch", "cloudwatchlogs", "cognitoidp", "ec2", "elbv2",
-    "events", "guardduty", "iam", "kms", "lambda_", "s3", "scheduler", "secretsmanager", "securityhub", "signer",
-    "sns", "sqs", "ssm",
+    "acm", "autoscaling", "batch", "bedrock", "cloudtrail", "cloudwatch", "cloudwatchlogs", "cognitoidp", "ec2",
+    "elbv2", "events", "guardduty", "iam", "kms", "lambda_", "s3", "scheduler", "secretsmanager", "securityhub",
+    "signer", "sns", "sqs", "ssm",
     "sts", "wafv2", "sagemaker",
 )
 
@@ -200,7 +208,9 @@ class PlatformStack(TerraformStack):
 
         self._compose_personas(prefix, keys, data_lake, log_archive, training_job, networks["training_network"])
         # Emulator capability switches: what `local` deploys differently, by name (blueprint/emulator_gaps.py).
-        self.capability_gaps = emulator_gaps.CAPABILITY_SWITCHES if config.is_emulated else ()
+        self.capability_gaps = (*emulator_gaps.CAPABILITY_SWITCHES, *(
+            (emulator_gaps.BEDROCK_GUARDRAIL,) if config.serving.model_apis.bedrock else ())) \
+            if config.is_emulated else ()
         gap_reason = {gap.control: f"emulator gap: {gap.gap}" for gap in self.capability_gaps}
         if emulator_gaps.DNS_FIREWALL.control not in gap_reason:
             DnsFirewall(self, "dns_firewall", props=DnsFirewallProps(name_prefix=prefix, region=config.region),
@@ -209,6 +219,8 @@ class PlatformStack(TerraformStack):
                                                gap_reason, function_packages["quarantine"])
         self._compose_serving(prefix, project_root_rel, keys, networks["serving_network"], log_archive, inference,
                               alert_topic, gap_reason, function_packages["jwks-publisher"])
+        self._compose_model_apis(prefix, keys, networks, log_archive, alert_topic, gap_reason,
+                                 serving_roles=[inference], training_roles=[training_job, compute.job_role])
         TerraformOutput(self, "emulator_capability_gaps", value=[gap.control for gap in self.capability_gaps],
                         description="Controls this environment deploys differently because of emulator gaps")
 
@@ -428,6 +440,38 @@ class PlatformStack(TerraformStack):
         TerraformOutput(self, "serving_load_balancer_arn", value=load_balancer.load_balancer.arn)
         TerraformOutput(self, "token_issuer_url", value=issuer.issuer)
         TerraformOutput(self, "token_settings_path", value=issuer.parameter_path)
+
+    def _compose_model_apis(self, prefix: str, keys: PlatformKeys, networks: Mapping[str, PrivateNetwork],
+                            log_archive: LogArchive, alert_topic: AlertTopic, gap_reason: dict[str, str], *,
+                            serving_roles: list[WorkloadRole], training_roles: list[WorkloadRole]) -> None:
+        """Issue 19 A: AWS-hosted models through the Bedrock runtime endpoint, off unless configured."""
+        config = self.config
+        bedrock = config.serving.model_apis.bedrock
+        if bedrock is None:
+            return
+        guardrail = bedrock.guardrail
+        policy = GuardrailPolicy(
+            content_filters=[ContentFilter(type=kind, input_strength=f.input_strength,
+                                           output_strength=f.output_strength)
+                             for kind, f in guardrail.content_filters.items()],
+            denied_topics=[DeniedTopic(name=name, definition=t.definition, examples=t.examples)
+                           for name, t in guardrail.denied_topics.items()],
+            pii_entities=[PiiEntity(type=kind, action=action) for kind, action in guardrail.pii_entities.items()])
+        grants = {"serving_network": serving_roles, **({"training_network": training_roles}
+                                                       if bedrock.training_vpc else {})}
+        gateway = ModelGateway(self, "model_gateway", props=ModelGatewayProps(
+            name_prefix=prefix, region=config.region, account_id=config.account_id, model_arns=bedrock.model_arns,
+            guardrail=policy, log_retention_days=config.logging.retention_days,
+            invocation_spike_per_5_minutes=bedrock.invocation_spike_per_5_minutes,
+            guardrail_interventions_per_5_minutes=bedrock.guardrail_interventions_per_5_minutes,
+            band_width=config.serving.anomaly_band_width,
+            guardrail_opt_out_reason=gap_reason.get(emulator_gaps.BEDROCK_GUARDRAIL.control)),
+            networks=[networks[name] for name in grants], log_archive=log_archive, logs_key=keys.logs,
+            alert_topic=alert_topic)
+        for name, roles in grants.items():
+            for role in roles:
+                gateway.grant_invoke(role, network=networks[name])
+        TerraformOutput(self, "model_guardrail_identifier", value=gateway.guardrail_identifier)
 
     @staticmethod
     def _require_isolated_training_jobs(trainer: PersonaRole, network: PrivateNetwork, key: PlatformKey) -> None:

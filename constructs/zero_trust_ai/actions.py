@@ -151,3 +151,11 @@ SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
 KMS_EBS_VOLUMES = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
                    "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
 JWKS_PUBLISH = ("ssm:GetParameter", "ssm:PutParameter")
+
+# -- model APIs (Bedrock) -----------------------------------------------------------------------------------
+# What a workload may call on a foundation model (identity policy and bedrock-runtime endpoint policy).
+BEDROCK_INVOKE = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+# Invoking with a guardrail evaluates it: the caller needs ApplyGuardrail on that guardrail.
+BEDROCK_APPLY_GUARDRAIL = ("bedrock:ApplyGuardrail",)
+# What Bedrock needs on the archive's key to write invocation logs (SSE-KMS objects).
+KMS_BEDROCK_LOG_DELIVERY = ("kms:DescribeKey", "kms:GenerateDataKey")

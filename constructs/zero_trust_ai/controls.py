@@ -221,6 +221,16 @@ CATALOGUE: tuple[Control, ...] = (
         ("ML01", "ML02", "ML05"),
         ("tests/test_deploy_e2e.py",),
     ),
+    Control(
+        "ZT-MDL-1",
+        5,
+        "Model APIs without egress: Bedrock runtime endpoint limited to configured models and roles, guardrail "
+        "required, invocations logged and alarmed",
+        (2, 4, 6),
+        ("Networks", "Applications & Workloads", "Visibility & Analytics"),
+        ("ML01", "ML05"),
+        ("tests/test_invariants_model_apis.py", "tests/test_config_model_apis.py"),
+    ),
 )
 
 BY_ID = {control.id: control for control in CATALOGUE}
