@@ -245,6 +245,32 @@ def _write_summary(summary: dict[str, Any]) -> None:
     (REPORTS / "main-job.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
+def render_deploy(deploy: dict[str, Any], gate_summary: str = "reports/policy-gate/summary.txt") -> list[str]:
+    """The deploy/verify/drill lines of the summary (also what `ztai deploy` prints)."""
+    return [
+        f"deploy     : local -> {deploy['endpoint']}: {deploy['resources']} resources applied in "
+        f"{deploy['apply_seconds']:.0f}s ({deploy['apply_attempts']} attempt(s)); second plan "
+        + ("clean (idempotent)" if deploy["idempotent"] else "NOT clean"),
+        f"verify     : {deploy['verify_passed']} live checks passed, {deploy['verify_failed']} failed in "
+        f"{deploy['verify_seconds']:.1f}s"
+        + (f" ({', '.join(deploy['failed_checks'])})" if deploy["failed_checks"] else ""),
+        *[f"             {result:>5}  {name}" for name, result in deploy["controls_verified"].items()
+          if not result.startswith(result.split("/")[1] + "/")],
+        f"             {len(deploy['controls_verified'])} controls checked live; per-control table: "
+        f"{deploy.get('logs', {}).get('verify', 'reports/main-job.json')}",
+        f"drill      : {deploy['drill_total'] - len(deploy['drill_wrong'])}/{deploy['drill_total']} verdicts as "
+        f"expected in {deploy['drill_seconds']:.1f}s"
+        + (f" -- WRONG: {', '.join(deploy['drill_wrong'])}" if deploy["drill_wrong"] else ""),
+        *[f"             {count:>5}  {how}" for how, count in deploy["drill_by_method"].items()],
+        f"emulator gaps ({len(deploy['emulator_gaps'])}; how `local` handles each: reports/main-job.json; "
+        "* = capability switch, not deployed in `local`):",
+        *[f"  - {g['control']}{' *' if g['control'] in deploy['capability_switches'] else ''}"
+          for g in deploy["emulator_gaps"]],
+        "logs       : " + ", ".join(f"{kind} {path}" for kind, path in deploy.get("logs", {}).items())
+        + f", gate {gate_summary}, summary reports/main-job.json",
+    ]
+
+
 def render_summary(summary: dict[str, Any]) -> str:
     synth, gate = summary["synth"], summary["gate"]
     lines = [
@@ -259,28 +285,7 @@ def render_summary(summary: dict[str, Any]) -> str:
     ]
     deploy = summary.get("deploy_local")
     if deploy:
-        lines += [
-            f"deploy     : local -> {deploy['endpoint']}: {deploy['resources']} resources applied in "
-            f"{deploy['apply_seconds']:.0f}s ({deploy['apply_attempts']} attempt(s)); second plan "
-            + ("clean (idempotent)" if deploy["idempotent"] else "NOT clean"),
-            f"verify     : {deploy['verify_passed']} live checks passed, {deploy['verify_failed']} failed in "
-            f"{deploy['verify_seconds']:.1f}s"
-            + (f" ({', '.join(deploy['failed_checks'])})" if deploy["failed_checks"] else ""),
-            *[f"             {result:>5}  {name}" for name, result in deploy["controls_verified"].items()
-              if not result.startswith(result.split("/")[1] + "/")],
-            f"             {len(deploy['controls_verified'])} controls checked live; per-control table: "
-            f"{deploy.get('logs', {}).get('verify', 'reports/main-job.json')}",
-            f"drill      : {deploy['drill_total'] - len(deploy['drill_wrong'])}/{deploy['drill_total']} verdicts as "
-            f"expected in {deploy['drill_seconds']:.1f}s"
-            + (f" -- WRONG: {', '.join(deploy['drill_wrong'])}" if deploy["drill_wrong"] else ""),
-            *[f"             {count:>5}  {how}" for how, count in deploy["drill_by_method"].items()],
-            f"emulator gaps ({len(deploy['emulator_gaps'])}; how `local` handles each: reports/main-job.json; "
-            "* = capability switch, not deployed in `local`):",
-            *[f"  - {g['control']}{' *' if g['control'] in deploy['capability_switches'] else ''}"
-              for g in deploy["emulator_gaps"]],
-            "logs       : " + ", ".join(f"{kind} {path}" for kind, path in deploy.get("logs", {}).items())
-            + f", gate {gate['reports'].get('summary', 'reports/policy-gate/')}, summary reports/main-job.json",
-        ]
+        lines += render_deploy(deploy, gate["reports"].get("summary", "reports/policy-gate/"))
     else:
         lines.append("deploy     : skipped (--skip-deploy)")
     lines.append(f"result     : {'OK' if summary['ok'] else 'FAILED'} in {summary['total_seconds']:.0f}s")
@@ -307,7 +312,7 @@ def build_parser(prog: str = "ztai") -> argparse.ArgumentParser:
     sub.add_parser("gate", help="run the checkov policy gate (and the project's checks) over cdktf.out")
     for name in ("deploy", "deploy-local"):
         deploy = sub.add_parser(name, help="deploy the synthesized local stack to the emulator, verify, drill"
-                                if name == "deploy" else "same as deploy")
+                                if name == "deploy" else "same as deploy, prints the result as JSON")
         deploy.add_argument("--keep-emulator", action="store_true", help="leave moto running afterwards")
         _add_verbose(deploy)
     destroy = sub.add_parser("destroy", help="destroy the local stack in the running emulator")
@@ -344,7 +349,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "ztai") -> int:
             except TerraformFailed as exc:
                 print(f"[ztai] DEPLOY FAILED: {exc}", file=sys.stderr)
                 return 1
-            print(json.dumps(result, indent=2))
+            if args.command == "deploy":
+                print("\n".join(render_deploy(result)))
+            else:
+                print(json.dumps(result, indent=2))
             return 0 if result["idempotent"] and not result["verify_failed"] and not result["drill_wrong"] else 1
         if args.command == "destroy":
             return cmd_destroy(verbose=args.verbose)
@@ -381,8 +389,14 @@ def cmd_destroy(*, verbose: bool) -> int:
     log = REPORTS / "terraform-local-destroy.log"
     log.parent.mkdir(exist_ok=True)
     log.write_text("", encoding="utf-8")
+    from blueprint.verify import prepare_emulator_teardown
+
+    local = _local()
     try:
         terraform.init(stack_dir, log_path=log)
+        # emulator gaps (buckets emptied, user pools and trails deleted through the API): see the function
+        removed = prepare_emulator_teardown(endpoint, local.config.region, "ztai-local")
+        _say("emulator teardown before destroy: " + ", ".join(f"{v} {k}" for k, v in removed.items()))
         terraform.destroy(stack_dir, mode=progress.choose_mode(verbose=verbose), log_path=log)
     except terraform.TerraformFailed as exc:
         print(f"[ztai] DESTROY FAILED: {exc}", file=sys.stderr)
