@@ -795,3 +795,298 @@ class LoadedEnvironment(_Model):
     name: str
     source: str
     config: EnvironmentConfig
+
+
+# -- the organization (environments/organization.yaml) --------------------------------------------------------------
+
+# Global services whose requests go to one (us-east-1) endpoint whatever the workload's region: the region allow-list
+# SCP exempts them (aws-samples/service-control-policy-examples, Region-controls). kms:* and config:* of that example
+# are left out on purpose: both are regional, and a key or recorder in an unapproved region is what the control stops.
+DEFAULT_GLOBAL_SERVICE_ACTIONS = (
+    "account:*", "aws-portal:*", "budgets:*", "ce:*", "cloudfront:*", "cur:*", "directconnect:*",
+    "ec2:DescribeRegions", "globalaccelerator:*", "health:*", "iam:*", "networkmanager:*", "organizations:*",
+    "pricing:*", "route53:*", "route53domains:*", "s3:GetAccountPublic*", "s3:ListAllMyBuckets",
+    "s3:ListMultiRegionAccessPoints", "s3:PutAccountPublic*", "shield:*", "sts:*", "support:*",
+    "trustedadvisor:*", "waf:*", "wafv2:*",
+)
+# Roles of every workload environment that deliver evidence or guard the platform (the stacks name them
+# ztai-<env>-<suffix>): CloudTrail and flow-log delivery, the quarantine function and its release role, and the
+# people who respond (security auditor, break-glass).
+DEFAULT_PROTECTED_ROLE_NAMES = (
+    "ztai-*-trail-to-cloudwatch", "ztai-*-flow-logs", "ztai-*-quarantine-*", "ztai-*-security-auditor",
+    "ztai-*-break-glass",
+)
+# The platform's permissions boundaries (ztai-<env>-human-boundary, ztai-<env>-break-glass-boundary).
+DEFAULT_PROTECTED_POLICY_NAMES = ("ztai-*-boundary",)
+PerimeterService = Literal["s3", "kms", "sts", "sqs", "secretsmanager"]
+DEFAULT_PERIMETER_SERVICES: tuple[PerimeterService, ...] = ("s3", "kms", "sts", "sqs", "secretsmanager")
+# Organizations' own limits (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html):
+# 5,120 characters per SCP/RCP. The list bounds of GuardrailsConfig/DataPerimeterConfig keep every policy below it
+# whatever the values (tests/test_invariants_organization.py builds the policies at these bounds).
+MAX_ORGANIZATION_POLICY_CHARACTERS = 5120
+ORGANIZATION_FILE = re.compile(r"^organization(-[a-z0-9-]{1,30})?$")
+
+IamNamePattern = Annotated[str, Field(
+    pattern=r"^[\w+=,.@*?-]{1,64}$",
+    description="An IAM role or policy name; `*` and `?` are wildcards (ArnLike), e.g. ztai-*-break-glass.")]
+OuName = Annotated[str, Field(pattern=r"^[\w .+=@&()-]{1,128}$", description="Organizational unit name.")]
+AccountName = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[\w .+=@&,()/-]+$")]
+EmailAddress = Annotated[str, Field(min_length=6, max_length=64, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+ServiceActionPattern = Annotated[str, Field(pattern=r"^[a-z0-9-]+:[A-Za-z0-9*?]+$", max_length=64)]
+
+
+class MemberAccountConfig(_Model):
+    """One member account of the organization."""
+
+    account_id: AccountId | None = Field(
+        default=None,
+        description="Id of an existing account: it is adopted (imported into the state before the first deploy by "
+        "`python -m blueprint.deploy_organization adopt <file>`), never created; only its placement and tags are "
+        "managed. Required for the workload accounts of a cloud organization (it must equal "
+        "the environment file's account_id). Default: a new account is created (the emulator always creates them).",
+    )
+    name: AccountName = Field(description="Account name (as shown in Organizations).")
+    email: EmailAddress = Field(description="Root e-mail address of the account (unique per AWS account).")
+
+
+class OrganizationalUnitsConfig(_Model):
+    """Names of the top-level OUs (AWS SRA layout). Workload accounts go one level deeper, into one OU per
+    environment (named after it) below `workloads`."""
+
+    security: OuName = Field(default="Security", description="Log-archive and security-tooling accounts.")
+    infrastructure: OuName = Field(default="Infrastructure", description="Shared network and tooling accounts.")
+    workloads: OuName = Field(default="Workloads", description="One child OU per workload environment.")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> OrganizationalUnitsConfig:
+        names = [self.security, self.infrastructure, self.workloads]
+        if len({n.lower() for n in names}) != len(names):
+            raise FieldProblem(f"OU names {names} are not distinct", fix="give the three OUs different names",
+                               field=("workloads",))
+        return self
+
+
+class SecurityAccountsConfig(_Model):
+    """The accounts workload accounts cannot touch (placed in the security OU)."""
+
+    log_archive: MemberAccountConfig | None = Field(
+        default=None, description="The log-archive account. Default: none yet (each workload keeps its own archive).")
+    security_tooling: MemberAccountConfig | None = Field(
+        default=None, description="The security-tooling (audit) account. Default: none yet.")
+
+
+class GuardrailsConfig(_Model):
+    """Parameters of the service control policies (every statement is explained in README.md,
+    "Organisation guardrails")."""
+
+    allowed_regions: list[Region] = Field(
+        min_length=1, max_length=20, description="Regions any member account may use; every other region is denied "
+        "(global services excepted). Must contain every workload environment's region.")
+    global_service_actions: list[ServiceActionPattern] = Field(
+        default_factory=lambda: list(DEFAULT_GLOBAL_SERVICE_ACTIONS), max_length=60,
+        description="Actions exempt from the region allow-list because their service has one global endpoint. "
+        "Default: the aws-samples Region-controls list without kms:* and config:* (both regional).")
+    break_glass_role_names: list[IamNamePattern] = Field(
+        default_factory=lambda: ["ztai-*-break-glass"], max_length=5,
+        description="Roles that may schedule KMS key deletion and disable the security services (incident "
+        "response). Default: every environment's break-glass persona role.")
+    deployer_role_names: list[IamNamePattern] = Field(
+        default_factory=lambda: ["ztai-platform-deployer"], max_length=5,
+        description="Roles your pipeline runs terraform with in the member accounts: they may change the security "
+        "services' configuration and the protected roles (they deploy them), never disable or delete them. "
+        "Default: ztai-platform-deployer.")
+    protected_role_names: list[IamNamePattern] = Field(
+        default_factory=lambda: list(DEFAULT_PROTECTED_ROLE_NAMES), min_length=1, max_length=12,
+        description="The platform's guardrail and evidence roles: only the deployer roles may change them. Default: "
+        "trail and flow-log delivery, quarantine, security auditor and break-glass roles of every environment.")
+    protected_policy_names: list[IamNamePattern] = Field(
+        default_factory=lambda: list(DEFAULT_PROTECTED_POLICY_NAMES), max_length=8,
+        description="Managed policies only the deployer roles may change. Default: the permissions boundaries.")
+
+    @field_validator("allowed_regions", "break_glass_role_names", "deployer_role_names", "protected_role_names",
+                     "protected_policy_names", "global_service_actions")
+    @classmethod
+    def _listed_once(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise FieldProblem("a value is listed twice", fix="list each value once")
+        return values
+
+    @field_validator("break_glass_role_names", "deployer_role_names")
+    @classmethod
+    def _someone_exempt(cls, values: list[str]) -> list[str]:
+        if not values:
+            raise FieldProblem("no role is named, so nobody could ever respond to an incident or deploy",
+                               fix="name at least one role, e.g. ztai-*-break-glass")
+        return values
+
+    @field_validator("break_glass_role_names", "deployer_role_names", "protected_role_names",
+                     "protected_policy_names")
+    @classmethod
+    def _named(cls, values: list[str]) -> list[str]:
+        for index, value in enumerate(values):
+            if value.strip("*?") == "":
+                raise FieldProblem(f"{value!r} matches every name: as an exemption it would exempt everyone, as a "
+                                   "protection it would freeze every role", fix="name the roles, e.g. "
+                                   "ztai-*-break-glass", field=(index,))
+        return values
+
+
+class DataPerimeterConfig(_Model):
+    """Parameters of the resource control policy (the identity perimeter of aws-samples/data-perimeter-policy-
+    examples, resource_control_policies/identity_perimeter_rcp.json)."""
+
+    services: list[PerimeterService] = Field(
+        default_factory=lambda: list(DEFAULT_PERIMETER_SERVICES),
+        description="Services whose resources only the organisation's principals (aws:PrincipalOrgID) and AWS "
+        "services acting for it (aws:SourceOrgID) may use. Default: s3, kms, sts, sqs, secretsmanager.")
+    trusted_accounts: list[AccountId] = Field(
+        default_factory=list, max_length=20,
+        description="Accounts outside the organisation whose principals (or, for services, on whose behalf) may still "
+        "use its resources, e.g. a partner. The regional Elastic Load Balancing log-delivery accounts of the "
+        "allowed regions are always added (ALB access logs). Default: none.")
+
+    @field_validator("services", "trusted_accounts")
+    @classmethod
+    def _listed_once(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise FieldProblem("a value is listed twice", fix="list each value once")
+        return values
+
+    @field_validator("services")
+    @classmethod
+    def _fences_something(cls, values: list[str]) -> list[str]:
+        if not values:
+            raise FieldProblem("no service is fenced, so the data perimeter would protect nothing",
+                               fix=f"list services, e.g. {list(DEFAULT_PERIMETER_SERVICES)}")
+        return values
+
+
+class OrganizationConfig(_Model):
+    """The AWS Organization the workload environments live in (``environments/organization.yaml``): OUs, member
+    accounts, service control policies and resource control policies, deployed from the management account."""
+
+    management_account_id: AccountId = Field(
+        description="The management account (Organizations' API runs here; SCPs and RCPs never apply to it, so no "
+        "workload may live in it).")
+    region: Region = Field(description="Region of the provider in the management account.")
+    existing_organization_id: str | None = Field(
+        default=None, pattern=r"^o-[a-z0-9]{10,32}$",
+        description="Id of the organization the management account already has: it is adopted (imported like the "
+        "accounts) with its settings managed from here. Default: the stack creates the organization.")
+    organizational_units: OrganizationalUnitsConfig = Field(default_factory=lambda: OrganizationalUnitsConfig())
+    workloads: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")], MemberAccountConfig] = Field(
+        min_length=1, description="The account of each workload environment, by environment name "
+        "(environments/<name>.yaml); placed in <workloads OU>/<name>.")
+    security_accounts: SecurityAccountsConfig = Field(default_factory=lambda: SecurityAccountsConfig())
+    guardrails: GuardrailsConfig
+    data_perimeter: DataPerimeterConfig = Field(default_factory=lambda: DataPerimeterConfig())
+    tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=dict, description="Tags applied to every resource through the provider's default_tags.")
+    backend: Backend
+    emulator: EmulatorConfig | None = Field(
+        default=None,
+        description="Set only for an organization deployed to the local emulator (environments/organization-local."
+        f"yaml): refused unless management_account_id is {EMULATOR_ACCOUNT_ID} and the backend is `local` (or s3 "
+        "with `emulated: true`). The emulator creates every account (no account_id, no existing_organization_id). "
+        "Default: none (a cloud organization).",
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_aws_accepts(cls, tags: dict[str, str]) -> dict[str, str]:
+        return EnvironmentConfig._tags_aws_accepts(tags)  # the same rules as an environment's tags
+
+    def member_accounts(self) -> dict[tuple[str, ...], MemberAccountConfig]:
+        """Every member account by its field path (``("workloads", "dev")``, ``("security_accounts", ...)``)."""
+        accounts: dict[tuple[str, ...], MemberAccountConfig] = {
+            ("workloads", name): account for name, account in self.workloads.items()}
+        for name in type(self.security_accounts).model_fields:
+            account = getattr(self.security_accounts, name)
+            if account is not None:
+                accounts[("security_accounts", name)] = account
+        return accounts
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OrganizationConfig:
+        if isinstance(self.backend, S3BackendConfig) and self.backend.emulated and self.emulator is None:
+            raise FieldProblem("an emulated state backend needs the emulator organization",
+                               fix="remove backend.emulated, or add an emulator section (organization-local only)",
+                               field=("backend", "emulated"))
+        if isinstance(self.backend, LocalBackendConfig) and self.emulator is None:
+            raise FieldProblem(
+                "a local state file is only allowed for the emulator organization",
+                fix="configure backend: {type: s3, bucket: ..., region: ..., encrypt: true, use_lockfile: true}",
+                field=("backend", "type"))
+        if self.emulator is not None:
+            self._emulator_only_without_a_cloud()
+        accounts = self.member_accounts()
+        seen: dict[str, tuple[str, ...]] = {}
+        for path, account in accounts.items():
+            if account.account_id is None:
+                if self.emulator is None and path[0] == "workloads":
+                    raise FieldProblem(
+                        f"the account of workload environment {path[1]!r} has no account_id; a cloud organization "
+                        "adopts the account the environment already deploys to",
+                        fix=f"set account_id to the account_id of environments/{path[1]}.yaml",
+                        field=(*path, "account_id"))
+                continue
+            if account.account_id == self.management_account_id:
+                raise FieldProblem(
+                    f"account {account.account_id} is the management account; SCPs and RCPs never apply to the "
+                    "management account, so nothing there would be guarded",
+                    fix="use a member account (one per environment; the management account runs only Organizations)",
+                    field=(*path, "account_id"))
+            if account.account_id in seen:
+                raise FieldProblem(
+                    f"account {account.account_id} is also {'.'.join(seen[account.account_id])}; an account sits "
+                    "in exactly one OU", fix="give each environment and security account its own account",
+                    field=(*path, "account_id"))
+            seen[account.account_id] = path
+        emails: dict[str, tuple[str, ...]] = {}
+        for path, account in accounts.items():
+            if account.email.lower() in emails:
+                raise FieldProblem(f"e-mail {account.email!r} is also used by {'.'.join(emails[account.email.lower()])}"
+                                   "; AWS requires a unique root e-mail per account",
+                                   fix="give every account its own e-mail address", field=(*path, "email"))
+            emails[account.email.lower()] = path
+        partitions = {known_regions()[r] for r in (self.region, *self.guardrails.allowed_regions)}
+        if len(partitions) > 1:
+            raise FieldProblem(f"region {self.region!r} and the allowed regions span partitions {sorted(partitions)}; "
+                               "an organization lives in one partition",
+                               fix="keep the region and every allowed region in one partition",
+                               field=("guardrails", "allowed_regions"))
+        return self
+
+    def _emulator_only_without_a_cloud(self) -> None:
+        """The emulator rule of :class:`EnvironmentConfig`, for the organization: an `emulator` section only where
+        nothing real exists (the emulator's account, no real backend, nothing adopted)."""
+        real = []
+        if self.management_account_id != EMULATOR_ACCOUNT_ID:
+            real.append(f"management_account_id is {self.management_account_id!r}")
+        if isinstance(self.backend, S3BackendConfig) and not self.backend.emulated:
+            real.append(f"the backend is the S3 bucket {self.backend.bucket!r}")
+        if self.existing_organization_id is not None:
+            real.append(f"it adopts the existing organization {self.existing_organization_id!r}")
+        adopted = [".".join(path) for path, account in self.member_accounts().items() if account.account_id]
+        if adopted:
+            real.append(f"it adopts existing accounts ({', '.join(adopted)})")
+        if real:
+            raise FieldProblem(
+                "an emulator section points the provider at 127.0.0.1, so it is refused for an organization with a "
+                f"real account, backend or adopted resources, and here {' and '.join(real)}",
+                fix="remove the emulator section (a cloud organization never has one); an emulator organization has "
+                f"management_account_id \"{EMULATOR_ACCOUNT_ID}\", backend {{type: local}}, and no account_id or "
+                "existing_organization_id (the emulator creates them), as environments/organization-local.yaml",
+                field=("emulator",))
+
+    @property
+    def is_emulated(self) -> bool:
+        return self.emulator is not None
+
+
+class LoadedOrganization(_Model):
+    """A validated organization file together with where it came from (its name is the stack's)."""
+
+    name: str
+    source: str
+    config: OrganizationConfig

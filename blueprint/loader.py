@@ -23,7 +23,15 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from blueprint.config import EnvironmentConfig, FieldProblem, LoadedEnvironment, ProjectPathMarker
+from blueprint.config import (
+    ORGANIZATION_FILE,
+    EnvironmentConfig,
+    FieldProblem,
+    LoadedEnvironment,
+    LoadedOrganization,
+    OrganizationConfig,
+    ProjectPathMarker,
+)
 from blueprint.pki import ROOT as PROJECT_ROOT
 from blueprint.pki import check_ca_bundle, check_revocation_list
 
@@ -279,12 +287,12 @@ def _tags(member: Any, discriminator: str | None) -> tuple[Any, ...]:
     return typing.get_args(member.model_fields[discriminator].annotation)
 
 
-def _locate(loc: Sequence[Any], fields: Sequence[Any] = ()) -> _Location:
+def _locate(loc: Sequence[Any], fields: Sequence[Any] = (), root: type[BaseModel] = EnvironmentConfig) -> _Location:
     """Translate a pydantic error location into the path of the file: union member tags that pydantic
     inserts into ``loc`` (``private_ca``, ``s3``, ``str``) are dropped by following the models, so a mapping
     key or a caller that happens to be named like a member is kept. ``fields`` (a :class:`FieldProblem`'s
-    path below ``loc``) names fields only, never tags."""
-    annotation: Any = EnvironmentConfig
+    path below ``loc``) names fields only, never tags. ``root`` is the model of the whole file."""
+    annotation: Any = root
     discriminator: str | None = None
     steps: list[_Step] = []
     parts = [(part, True) for part in loc] + [(part, False) for part in fields]
@@ -346,11 +354,11 @@ def _lookup(data: Any, steps: Sequence[_Step]) -> Any:
     return current
 
 
-def _fix_for(error: Any, location: _Location) -> str:
+def _fix_for(error: Any, location: _Location, root: type[BaseModel] = EnvironmentConfig) -> str:
     kind = error["type"]
     ctx = error.get("ctx", {})
     if kind == "extra_forbidden":
-        owner = _locate(error["loc"][:-1]).annotation
+        owner = _locate(error["loc"][:-1], root=root).annotation
         allowed = ", ".join(sorted(owner.model_fields)) if _is_model(owner) else "see environments/schema.json"
         return f"remove it or correct the spelling; allowed fields here: {allowed}"
     if kind == "missing":
@@ -393,19 +401,20 @@ def _as_yaml(value: Any) -> str:
         return shown(value)
 
 
-def format_validation_error(source: str, data: Any, exc: ValidationError) -> list[str]:
-    """One line per problem (at most MAX_PROBLEMS, then how many more there are)."""
+def format_validation_error(source: str, data: Any, exc: ValidationError,
+                            root: type[BaseModel] = EnvironmentConfig) -> list[str]:
+    """One line per problem (at most MAX_PROBLEMS, then how many more there are); ``root``: the file's model."""
     errors = exc.errors(include_url=False)
     problems = []
     for error in errors[:MAX_PROBLEMS]:
         kind = error["type"]
         original = error.get("ctx", {}).get("error")
-        location = _locate(error["loc"], original.field if isinstance(original, FieldProblem) else ())
+        location = _locate(error["loc"], original.field if isinstance(original, FieldProblem) else (), root)
         missing = kind in ("missing", "union_tag_not_found")
         if isinstance(original, FieldProblem):
             message, fix = original.message, original.fix
         else:
-            message, fix = error["msg"], _fix_for(error, location)
+            message, fix = error["msg"], _fix_for(error, location, root)
             if kind == "extra_forbidden":
                 message = "unknown field"
             elif kind == "missing":
@@ -530,6 +539,29 @@ def load_environment(
 
     The file itself must resolve (symbolic links followed) inside its own folder, ``display_root`` or one
     of ``allowed_roots``."""
+    source, name, data = _read_settings(path, display_root, allowed_roots, example="environments/dev.yaml",
+                                        first_field="account_id")
+    try:
+        config = EnvironmentConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, data, exc)) from None
+    problems = _check_files(source, config, PROJECT_ROOT)
+    if problems:
+        raise ConfigError(problems)
+    if name == "local" and config.emulator is None:
+        raise ConfigError(
+            [
+                f"{source}: emulator = (missing): the local environment deploys to the emulator. "
+                "Fix: add 'emulator: {endpoint: http://127.0.0.1:5000}'."
+            ]
+        )
+    return LoadedEnvironment(name=name, source=source, config=config)
+
+
+def _read_settings(path: Path, display_root: Path | None, allowed_roots: Sequence[Path], *, example: str,
+                   first_field: str) -> tuple[str, str, dict[Any, Any]]:
+    """The checks every settings file gets before its model sees it: name, location, size, encoding, YAML, a
+    mapping at the top. Returns (shown source, name, data)."""
     source = _display(path, display_root)
     name = path.stem
     if not ENV_NAME.match(name):
@@ -564,31 +596,91 @@ def load_environment(
         raise ConfigError(
             [
                 f"{source}: (top level) = (empty file): the file holds no settings. "
-                "Fix: copy environments/dev.yaml and adapt it."
+                f"Fix: copy {example} and adapt it."
             ]
         )
     if not isinstance(data, dict):
         raise ConfigError(
             [
                 f"{source}: (top level) = {type(data).__name__}: the file must be a mapping of settings. "
-                "Fix: start with 'account_id: ...' at column 1, as in environments/dev.yaml."
+                f"Fix: start with '{first_field}: ...' at column 1, as in {example}."
             ]
         )
+    return source, name, data
+
+
+# -- the organization -----------------------------------------------------------------------------
+
+
+def is_organization_file(path: Path) -> bool:
+    """``organization.yaml`` and ``organization-<name>.yaml`` describe an AWS Organization
+    (:class:`OrganizationConfig`); every other ``*.yaml`` is a workload environment."""
+    return bool(ORGANIZATION_FILE.match(path.stem))
+
+
+def load_organization(
+    path: Path, *, display_root: Path | None = None, allowed_roots: Sequence[Path] = ()
+) -> LoadedOrganization:
+    """Parse and validate one organization file (the same file checks as an environment), or raise
+    :class:`ConfigError`. The cross-checks against the environment files are :func:`check_organization`'s."""
+    source, name, data = _read_settings(path, display_root, allowed_roots, example="environments/organization.yaml",
+                                        first_field="management_account_id")
     try:
-        config = EnvironmentConfig.model_validate(data)
+        config = OrganizationConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(source, data, exc)) from None
-    problems = _check_files(source, config, PROJECT_ROOT)
-    if problems:
-        raise ConfigError(problems)
-    if name == "local" and config.emulator is None:
+        raise ConfigError(format_validation_error(source, data, exc, OrganizationConfig)) from None
+    if name.endswith("-local") and config.emulator is None:
         raise ConfigError(
             [
-                f"{source}: emulator = (missing): the local environment deploys to the emulator. "
-                "Fix: add 'emulator: {endpoint: http://127.0.0.1:5000}'."
+                f"{source}: emulator = (missing): {name} deploys to the emulator, like the local environment. "
+                "Fix: add 'emulator: {endpoint: http://127.0.0.1:5055}' (the endpoint of environments/local.yaml)."
             ]
         )
-    return LoadedEnvironment(name=name, source=source, config=config)
+    return LoadedOrganization(name=name, source=source, config=config)
+
+
+def check_organization(organization: LoadedOrganization, environments: dict[str, LoadedEnvironment],
+                       available: Sequence[str]) -> list[str]:
+    """The organization against the environment files it names: each exists, is deployed where the
+    organization says (account, emulator or cloud), and runs in an allowed region."""
+    source, config = organization.source, organization.config
+    allowed = config.guardrails.allowed_regions
+    problems = []
+    outside: dict[str, list[str]] = {}  # region -> the environment files running there
+    for name, account in config.workloads.items():
+        where = f"{source}: workloads.{name}"
+        if name not in available:
+            problems.append(f"{where} = {shown(name)}: no environment file environments/{name}.yaml. Fix: name an "
+                            f"environment of environments/ ({', '.join(available) or 'none'}) or add the file.")
+            continue
+        environment = environments.get(name)
+        if environment is None:
+            continue  # its own problems are reported where it was loaded
+        env = environment.config
+        if env.is_emulated != config.is_emulated:
+            kind, home = (("the emulator", "environments/organization-local.yaml") if env.is_emulated
+                          else ("a cloud account", "environments/organization.yaml"))
+            problems.append(
+                f"{where} = {shown(name)}: environments/{name}.yaml deploys to {kind}, but this organization "
+                f"is {'emulated' if config.is_emulated else 'a cloud organization'}. Fix: list it in {home} "
+                "instead (an organization is either emulated or in the cloud, like its environments)."
+            )
+            continue
+        if account.account_id is not None and account.account_id != env.account_id:
+            problems.append(
+                f"{where}.account_id = {shown(account.account_id)}: environments/{name}.yaml deploys to account "
+                f"{env.account_id}, so the guardrails would fence another account. Fix: set it to "
+                f"\"{env.account_id}\" (or correct the environment file)."
+            )
+        if env.region not in allowed:
+            outside.setdefault(env.region, []).append(f"environments/{name}.yaml")
+    for region, files in sorted(outside.items()):
+        problems.append(
+            f"{source}: guardrails.allowed_regions = {shown(allowed)}: {', '.join(files)} "
+            f"run{'s' if len(files) == 1 else ''} in {region}, which the region allow-list would deny. "
+            f"Fix: add {region} to allowed_regions."
+        )
+    return problems
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -608,10 +700,19 @@ def discover(environments_dir: Path) -> list[Path]:
     return sorted(p for p in environments_dir.glob("*.yaml") if p.is_file() or p.is_symlink())
 
 
-def load_all(
+class Selection(NamedTuple):
+    """The validated files of one run: workload environments and organizations."""
+
+    environments: list[LoadedEnvironment]
+    organizations: list[LoadedOrganization]
+
+
+def load_selection(
     environments_dir: Path, *, only: Sequence[str] | None = None, display_root: Path | None = None
-) -> list[LoadedEnvironment]:
-    """Validate every selected environment; collect all problems before failing."""
+) -> Selection:
+    """Validate every selected file -- ``organization*.yaml`` as an :class:`OrganizationConfig`, every other file as
+    an :class:`EnvironmentConfig` -- and cross-check each organization against the environment files it names;
+    collect all problems before failing."""
     paths = discover(environments_dir)
     available = [p.stem for p in paths]
     if only:
@@ -624,16 +725,43 @@ def load_all(
                     f"Fix: choose from {', '.join(available)} or add environments/<name>.yaml."
                 ]
             )
-        paths = [p for p in paths if p.stem in only]
-    if not paths:
+    selected = [p for p in paths if not only or p.stem in only]
+    if not selected:
         raise ConfigError([f"{environments_dir}: (directory) = no *.yaml files. Fix: add environments/<name>.yaml."])
-    loaded: list[LoadedEnvironment] = []
+    loaded: dict[str, LoadedEnvironment] = {}
+    organizations: list[LoadedOrganization] = []
     problems: list[str] = []
-    for path in paths:
+    for path in selected:
         try:
-            loaded.append(load_environment(path, display_root=display_root, allowed_roots=[environments_dir]))
+            if is_organization_file(path):
+                organizations.append(load_organization(path, display_root=display_root,
+                                                       allowed_roots=[environments_dir]))
+            else:
+                loaded[path.stem] = load_environment(path, display_root=display_root, allowed_roots=[environments_dir])
         except ConfigError as exc:
             problems.extend(exc.problems)
+    # an organization is checked against the environments it names, selected or not
+    workloads = {p.stem: p for p in paths if not is_organization_file(p)}
+    named = {name for organization in organizations for name in organization.config.workloads}
+    referenced = dict(loaded)
+    for name in sorted(named - {p.stem for p in selected}):  # a selected file reported its own problems already
+        if name in workloads:
+            try:
+                referenced[name] = load_environment(workloads[name], display_root=display_root,
+                                                    allowed_roots=[environments_dir])
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+    for organization in organizations:
+        problems.extend(check_organization(organization, referenced, sorted(workloads)))
     if problems:
         raise ConfigError(problems)
-    return loaded
+    return Selection(environments=[loaded[p.stem] for p in selected if p.stem in loaded],
+                     organizations=organizations)
+
+
+def load_all(
+    environments_dir: Path, *, only: Sequence[str] | None = None, display_root: Path | None = None
+) -> list[LoadedEnvironment]:
+    """Validate every selected file (organization files too: see :func:`load_selection`); return the workload
+    environments."""
+    return load_selection(environments_dir, only=only, display_root=display_root).environments
