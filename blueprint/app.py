@@ -1,21 +1,24 @@
-"""Build the cdktf App: one :class:`PlatformStack` per validated environment."""
+"""Build the cdktf App: one :class:`PlatformStack` per validated environment, one :class:`OrganizationStack` per
+validated organization file."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from blueprint.config import LoadedEnvironment
+from blueprint.config import LoadedEnvironment, LoadedOrganization
 
 # Terraform runs in cdktf.out/stacks/<env>/; paths in the configuration are relative to it.
 PROJECT_ROOT_FROM_STACK_DIR = "../../.."
 
 
-def build_app(environments: Sequence[LoadedEnvironment], outdir: Path) -> object:
+def build_app(environments: Sequence[LoadedEnvironment], outdir: Path,
+              organizations: Sequence[LoadedOrganization] = ()) -> object:
     """Create (but do not synthesize) the app. Import cdktf only here, after ``runtime.prepare``."""
     from cdktf import App
 
     from blueprint.packaging import function_packages
+    from stacks.organization_stack import OrganizationStack
     from stacks.platform_stack import PlatformStack
 
     packages = function_packages()
@@ -25,5 +28,8 @@ def build_app(environments: Sequence[LoadedEnvironment], outdir: Path) -> object
                       function_packages=packages)
         for environment in environments
     ]
-    app.platform_stacks = stacks  # type: ignore[attr-defined]  # read by blueprint.synth
+    organization_stacks = [OrganizationStack(app, organization.name, config=organization.config,
+                                             project_root_rel=PROJECT_ROOT_FROM_STACK_DIR)
+                           for organization in organizations]
+    app.platform_stacks = [*stacks, *organization_stacks]  # type: ignore[attr-defined]  # read by blueprint.synth
     return app

@@ -15,8 +15,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from blueprint.config import LoadedEnvironment
-from blueprint.loader import ConfigError, load_all
+from blueprint.config import LoadedEnvironment, LoadedOrganization
+from blueprint.loader import ConfigError, load_selection
 
 ENV_SELECTION = "ZTAI_ENVIRONMENTS"
 ENV_DIR = "ZTAI_ENVIRONMENTS_DIR"
@@ -28,8 +28,9 @@ def selected_environments(value: str | None) -> list[str] | None:
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
-def synthesize(environments: Sequence[LoadedEnvironment], outdir: Path) -> Path:
-    """Synthesize ``environments`` into ``outdir`` atomically. Returns ``outdir``."""
+def synthesize(environments: Sequence[LoadedEnvironment], outdir: Path,
+               organizations: Sequence[LoadedOrganization] = ()) -> Path:
+    """Synthesize ``environments`` (and ``organizations``) into ``outdir`` atomically. Returns ``outdir``."""
     from blueprint import runtime
 
     runtime.prepare()
@@ -39,7 +40,7 @@ def synthesize(environments: Sequence[LoadedEnvironment], outdir: Path) -> Path:
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.staging-", dir=outdir.parent))
     try:
-        app = build_app(environments, staging)
+        app = build_app(environments, staging, organizations)
         app.synth()  # type: ignore[attr-defined]
         write_construct_index(app, staging)
         previous = outdir.with_name(f".{outdir.name}.previous-{os.getpid()}")
@@ -88,15 +89,15 @@ def main(*, project_root: Path, argv: Sequence[str] | None = None) -> int:
     # ZTAI_ENVIRONMENTS_DIR: read environment files from another folder (benchmarks, experiments).
     environments_dir = Path(os.environ.get(ENV_DIR) or project_root / "environments")
     try:
-        environments = load_all(environments_dir, only=selected_environments(os.environ.get(ENV_SELECTION)),
-                                display_root=project_root)
+        selection = load_selection(environments_dir, only=selected_environments(os.environ.get(ENV_SELECTION)),
+                                   display_root=project_root)
     except ConfigError as exc:
         print(f"configuration error ({len(exc.problems)} problem(s)); nothing was synthesized:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
     outdir = Path(os.environ.get("CDKTF_OUTDIR") or project_root / "cdktf.out")
-    synthesize(environments, outdir)
-    names = ", ".join(e.name for e in environments)
+    synthesize(selection.environments, outdir, selection.organizations)
+    names = ", ".join([*(e.name for e in selection.environments), *(o.name for o in selection.organizations)])
     print(f"synthesized {names} into {outdir} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0

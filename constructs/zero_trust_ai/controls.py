@@ -231,6 +231,17 @@ CATALOGUE: tuple[Control, ...] = (
         ("ML01", "ML05"),
         ("tests/test_invariants_model_apis.py", "tests/test_config_model_apis.py"),
     ),
+    Control(
+        "ZT-ORG-1",
+        2,
+        "Organisation guardrails: SCPs no account admin can lift, RCP data perimeter (aws:PrincipalOrgID, "
+        "aws:SourceOrgID), security OU",
+        (4, 6),
+        ("Governance", "Identity", "Data"),
+        ("ML05",),
+        ("tests/test_invariants_organization.py", "tests/test_config_organization.py",
+         "tests/test_organization_e2e.py"),
+    ),
 )
 
 BY_ID = {control.id: control for control in CATALOGUE}
@@ -241,3 +252,5 @@ TOOLING: dict[str, str] = {
     "ZT-TEST-1": "blueprint/gate.py + policy/checks/",
     "ZT-TEST-2": "blueprint/drill.py + blueprint/drill_response.py",
 }
+# A workload environment's account is guarded by the organization stack (environments/organization*.yaml lists it).
+TOOLING["ZT-ORG-1"] = "stacks/organization_stack.py (environments/organization*.yaml)"
