@@ -113,3 +113,16 @@ BEDROCK_GUARDRAIL = EmulatorGap(
 FEATURE_SWITCHES: tuple[EmulatorGap, ...] = (BEDROCK_GUARDRAIL,)
 GAPS = (*GAPS, *CAPABILITY_SWITCHES, *FEATURE_SWITCHES, S3_CONDITIONAL_DENIES, LAMBDA_DEAD_LETTER_CONFIG,
         TEARDOWN, LAMBDA_INVOCATION)
+
+# -- the emulated organization (environments/organization-local.yaml) -----------------------------------------------
+ORGANIZATION_POLICIES = EmulatorGap(
+    control="Organization SCPs and RCP (guardrails and data perimeter)",
+    gap="moto creates the organization, OUs, accounts and SERVICE_CONTROL_POLICY / RESOURCE_CONTROL_POLICY policies "
+    "and attaches them (FullAWSAccess / RCPFullAWSAccess included), but enforces none of them; it assigns the ids of "
+    "the member accounts it creates, and the `local` stack runs in its management account, which SCPs and RCPs "
+    "never reach",
+    handling="`organization-local` deploys the same stack and policies as `organization` (created accounts instead "
+    "of adopted ones); the drill reads the attached policies back through the Organizations API and decides each "
+    "attempt against a member account of the workload OU with AWS's semantics (blueprint/drill_organization.py)",
+)
+GAPS = (*GAPS, ORGANIZATION_POLICIES)
