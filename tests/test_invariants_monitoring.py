@@ -193,10 +193,17 @@ def test_quarantine_function_runtime_controls(synthesized: Synthesized, env_name
                  "quarantine/scheduler_role/role", "audit_trail/delivery_role/role",
                  "training_network/flow_log_role/role", "serving_network/flow_log_role/role"):
         assert f"${{aws_iam_role.{roles[path]}.arn}}" in protected, path
-    alarm_names = sorted(a["alarm_name"] for a in resources(stack, "aws_cloudwatch_metric_alarm").values()
-                         if re.search(r"-(data-bucket-access-denied|unexpected-principal-)",
-                                      a["alarm_name"]))
+    alarms = {a["alarm_name"]: a for a in resources(stack, "aws_cloudwatch_metric_alarm").values()}
+    alarm_names = sorted(name for name in alarms
+                         if re.search(r"-(data-bucket-access-denied-burst|unexpected-principal-)", name))
     assert variables["QUARANTINE_ALARMS"].split(",") == alarm_names
+    # a single denied request (e.g. a GET of a missing key) only pages: it never quarantines
+    single = [name for name in alarms if name.endswith("-data-bucket-access-denied")]
+    assert single and not set(single) & set(variables["QUARANTINE_ALARMS"].split(","))
+    # the burst alarm quarantines only a role with a burst of its own: as many records as the alarm's threshold
+    minimum = dict(item.rsplit("=", 1) for item in variables["QUARANTINE_MIN_EVENTS"].split(","))
+    (burst,) = [name for name in alarm_names if name.endswith("-burst")]
+    assert int(minimum[burst]) == alarms[burst]["threshold"] >= 2
     # every variable the handler reads is set, and nothing else (the handler is the contract)
     read = set(re.findall(r'env(?:\.get)?[\[(]"([A-Z_]+)"', HANDLER.read_text(encoding="utf-8")))
     assert read == set(variables)
