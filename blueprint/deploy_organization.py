@@ -101,7 +101,8 @@ def adopt(stack_dir: Path, config: OrganizationConfig, say: Callable[[str], None
 
 
 def deploy_local(*, keep_emulator: bool, say: Callable[[str], None] = print) -> OrganizationDeploy:
-    """Deploy the synthesized organization-local stack to its emulator (started unless running) and run the drill."""
+    """Deploy the synthesized organization-local stack to its emulator and run the drill. An emulator already
+    running there is reused and left running; one started here is stopped unless ``keep_emulator``."""
     from blueprint import drill_organization, emulator
     from blueprint.loader import load_selection
     from blueprint.verify import clients
@@ -126,7 +127,7 @@ def deploy_local(*, keep_emulator: bool, say: Callable[[str], None] = print) -> 
                                                  organization=organization.config)
         return result
     finally:
-        if not keep_emulator:
+        if not keep_emulator and not running:  # an emulator that was already running (e.g. `local`'s) stays up
             emulator.stop(em)
 
 
