@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from blueprint.config import LoadedEnvironment  # noqa: E402
 from blueprint.loader import load_all  # noqa: E402
 
 ENVIRONMENTS = ("dev", "local", "prod", "staging")
+# names an existing synthesized outdir to test instead of synthesizing (tests/mutations/harness.py)
+SYNTH_DIR_VARIABLE = "ZTAI_TEST_SYNTH_DIR"
 
 
 @dataclass
@@ -36,6 +39,9 @@ def loaded_environments() -> dict[str, LoadedEnvironment]:
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory,
                 loaded_environments: dict[str, LoadedEnvironment]) -> Synthesized:
+    reuse = os.environ.get(SYNTH_DIR_VARIABLE)
+    if reuse and (Path(reuse) / "stacks").is_dir():  # an existing outdir (the mutation harness's mutants)
+        return Synthesized(outdir=Path(reuse), environments=loaded_environments)
     from blueprint.synth import synthesize
 
     outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
