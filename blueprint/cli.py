@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -193,9 +194,15 @@ def run_drill(endpoint: str, region: str, account: str, *, mode: Mode) -> list[A
             reporter.update(f"{count} attempts, {wrong} wrong | {reporter.elapsed():.0f}s", done=count,
                             now=line.strip()[:70])
 
-        # the quarantine function run in-process logs its actions as JSON lines on stdout: into the drill log
-        with contextlib.redirect_stdout(log if mode != "verbose" else sys.stderr):
-            verdicts = drill.run(endpoint, region, "ztai-local", account, say=say)
+        # the quarantine function run in-process logs its actions as JSON lines (warnings, so Python's
+        # last-resort handler would print them on stderr): into the drill log, unless verbose
+        handler = logging.StreamHandler(log if mode != "verbose" else sys.stderr)
+        logging.getLogger().addHandler(handler)
+        try:
+            with contextlib.redirect_stdout(log if mode != "verbose" else sys.stderr):
+                verdicts = drill.run(endpoint, region, "ztai-local", account, say=say)
+        finally:
+            logging.getLogger().removeHandler(handler)
         summary = drill.summarize(verdicts)
         log.write(summary + "\n")
         reporter.finish(f"{len(verdicts) - wrong}/{len(verdicts)} verdicts as expected in {reporter.elapsed():.0f}s "

@@ -85,3 +85,34 @@ def test_a_failed_apply_prints_the_error_in_full_and_the_log(job: pytest.MonkeyP
     err = capsys.readouterr().err
     assert message in err
     assert json.loads((tmp_path / "main-job.json").read_text(encoding="utf-8"))["ok"] is False
+
+
+def test_drill_console_shows_progress_and_wrong_verdicts_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Every verdict and the in-process quarantine function's JSON log lines go to reports/drill.log."""
+    import logging
+
+    from blueprint import drill
+
+    def fake_run(endpoint: str, region: str, prefix: str, account: str, say: Any) -> list[Any]:
+        verdicts = []
+        for i in range(200):
+            ok = i != 7
+            say(f"  [{'ok' if ok else 'WRONG'}] attempt {i}: expected DENY, got {'DENY' if ok else 'ALLOW'}")
+            verdicts.append(drill.Verdict(f"attempt {i}", "DENY", "DENY" if ok else "ALLOW", drill.EVALUATED, "r"))
+        logging.getLogger("ztai.quarantine").warning('{"action": "quarantined"}')
+        print('{"action": "released"}')
+        return verdicts
+
+    monkeypatch.setattr(cli, "REPORTS", tmp_path)
+    monkeypatch.setattr(cli, "DRILL_LOG", tmp_path / "drill.log")
+    monkeypatch.setattr(drill, "run", fake_run)
+    verdicts = cli.run_drill("http://127.0.0.1:1", "us-east-1", "123456789012", mode="plain")
+    assert len(verdicts) == 200
+    captured = capsys.readouterr()
+    console = captured.err.splitlines() + captured.out.splitlines()
+    assert "  [WRONG] attempt 7: expected DENY, got ALLOW" in console
+    assert not any('"action"' in line for line in console), console
+    assert len(console) <= 5, console
+    log = (tmp_path / "drill.log").read_text(encoding="utf-8")
+    assert log.count("] attempt ") == 200 and '"action": "quarantined"' in log and '"action": "released"' in log
