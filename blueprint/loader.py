@@ -754,7 +754,7 @@ def load_selection(
     for organization in organizations:
         problems.extend(check_organization(organization, referenced, sorted(workloads)))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(list(dict.fromkeys(problems)))  # a file two selections depend on is reported once
     return Selection(environments=[loaded[p.stem] for p in selected if p.stem in loaded],
                      organizations=organizations)
 

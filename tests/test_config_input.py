@@ -211,8 +211,8 @@ def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     project = tmp_path / "project"
     shutil.copytree(PROJECT_ROOT / "environments", project / "environments")
     monkeypatch.setattr(loader, "PROJECT_ROOT", project)
-    for name in ("local", "prod", "staging"):
-        (project / "environments" / f"{name}.yaml").unlink()
+    for name in ("local", "prod", "staging", "organization", "organization-local"):
+        (project / "environments" / f"{name}.yaml").unlink(missing_ok=True)
     return project
 
 
@@ -393,21 +393,41 @@ def _limits() -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (60, 60))
 
 
+# `python main.py`, reporting its own peak RSS at exit. ru_maxrss cannot be used: on Linux it survives execve, so a
+# child forked from a large pytest process reports the parent's size. VmHWM belongs to the address space, which
+# execve replaces, so it is the child's own peak.
+PEAK_WRAPPER = """
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status", encoding="ascii") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["ZTAI_TEST_PEAK_FILE"], "w", encoding="ascii") as out:
+        out.write(kb)
+atexit.register(_peak)
+sys.argv = ["main.py"]
+runpy.run_path("main.py", run_name="__main__")
+"""
+
+
 def run_main(project: Path) -> Run:
-    """`python main.py` in ``project``, measured with the child's own rusage (os.wait4)."""
+    """`python main.py` in ``project``: CPU time from the child's own rusage (os.wait4), peak RSS from its VmHWM."""
     env = {k: v for k, v in os.environ.items() if k not in ("CDKTF_OUTDIR", synth.ENV_SELECTION, synth.ENV_DIR)}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(suffix=".peak") as peak:
+        env["ZTAI_TEST_PEAK_FILE"] = peak.name
         started = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "main.py"], cwd=project, stdout=out, stderr=err, env=env,
+        child = subprocess.Popen([sys.executable, "-c", PEAK_WRAPPER], cwd=project, stdout=out, stderr=err, env=env,
                                  preexec_fn=_limits)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        peak_kb = Path(peak.name).read_text(encoding="ascii").strip()
+        assert peak_kb.isdigit(), "the child did not report its peak memory (it died before exiting)"
         return Run(child.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                   seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+                   seconds, usage.ru_utime + usage.ru_stime, int(peak_kb) / 1024)
 
 
 def fresh_copy(tmp_path: Path) -> Path:

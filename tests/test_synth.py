@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from blueprint import gate, pki
+from blueprint import gate, loader, pki
 from blueprint.terraform import terraform_env
 from tests.conftest import ENVIRONMENTS, PROJECT_ROOT, Synthesized
 
 
 def test_one_stack_per_environment_file(synthesized: Synthesized) -> None:
     stacks = sorted(p.name for p in (synthesized.outdir / "stacks").iterdir())
-    assert stacks == sorted(p.stem for p in (PROJECT_ROOT / "environments").glob("*.yaml"))
+    workloads = [p for p in (PROJECT_ROOT / "environments").glob("*.yaml") if not loader.is_organization_file(p)]
+    assert workloads and stacks == sorted(p.stem for p in workloads)
     assert stacks == sorted(ENVIRONMENTS)
     manifest = json.loads((synthesized.outdir / "manifest.json").read_text(encoding="utf-8"))
     assert sorted(manifest["stacks"]) == sorted(ENVIRONMENTS)
