@@ -14,22 +14,121 @@ bindings; this module gets the same effect for the prebuilt package without touc
 ``from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket`` imports exactly that submodule, which
 registers its jsii types exactly as before. Equivalence is proven by a test that synthesizes every
 environment with and without the hook and compares the bytes.
+
+Memoized reads (fewer jsii round trips per resource). Every read of a resource attribute such as
+``bucket.arn`` is one request to the jsii kernel, which answers with a *new* token string
+(``${TfToken[TOKEN.n]}``) that resolves, at synthesis, to the same reference
+(``${aws_s3_bucket.x.arn}``). The platform reads the same attributes again and again (about 800 reads of
+about 220 distinct attributes per environment), so the submodules loaded through the hook keep the first
+answer per object and attribute:
+
+* on resource and data-source classes of the provider (subclasses of ``TerraformResource`` /
+  ``TerraformDataSource``), the properties the generated class itself declares, except the ``*_input``
+  ones: their JavaScript getters return a reference to the attribute (or the block's output-reference
+  object, created once with the resource) whatever was set, so the first answer stays right; a write
+  through the property's setter drops the kept answer all the same;
+* ``constructs.Construct.node`` (read-only, the same object for the construct's life).
+
+The one visible difference: two reads of one attribute now return the same token string, where the
+naive path returns two different strings that resolve the same; the synthesized output is byte-identical
+(proven by the same test).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
 import re
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
 
 # Exactly the eager lines: `from . import name` at column 0. Anything else in the file is kept.
 _EAGER_SUBMODULE_IMPORT = re.compile(r"^from \. import [A-Za-z_][A-Za-z0-9_]*[ \t]*$", re.MULTILINE)
+
+
+_READS = "_ztai_memoized_reads"  # per-instance dict: property name -> first answer
+_MEMOIZED = "__ztai_memoized__"  # marks a memoized getter (idempotence)
+
+
+def _memoized(name: str, member: property) -> property:
+    """``member`` with its first answer per instance kept; its setter (if any) drops the kept answer."""
+    getter: Callable[[Any], Any] = member.fget  # type: ignore[assignment]
+    if getattr(getter, _MEMOIZED, False):
+        return member
+
+    @functools.wraps(getter)  # keeps __jsii_name__
+    def read(self: Any) -> Any:
+        reads = self.__dict__.setdefault(_READS, {})
+        try:
+            return reads[name]
+        except KeyError:
+            value = reads[name] = getter(self)
+            return value
+
+    setattr(read, _MEMOIZED, True)
+    write = None
+    if member.fset is not None:
+        setter: Callable[[Any, Any], None] = member.fset
+
+        @functools.wraps(setter)
+        def write(self: Any, value: Any) -> None:
+            setter(self, value)
+            self.__dict__.get(_READS, {}).pop(name, None)
+
+    return property(read, write, member.fdel, member.__doc__)
+
+
+def memoize_resource_reads(module: types.ModuleType) -> int:
+    """Memoize the attribute reads of the provider resource/data-source classes in ``module``. Returns how many."""
+    cdktf = sys.modules.get("cdktf")
+    if cdktf is None:
+        return 0
+    bases = (cdktf.TerraformResource, cdktf.TerraformDataSource)
+    count = 0
+    for cls in list(vars(module).values()):
+        if not (isinstance(cls, type) and cls.__module__ == module.__name__ and issubclass(cls, bases)):
+            continue
+        for name, member in list(vars(cls).items()):
+            if isinstance(member, property) and member.fget is not None and not name.endswith("_input"):
+                setattr(cls, name, _memoized(name, member))
+                count += 1
+    return count
+
+
+def memoize_construct_node() -> bool:
+    """Memoize ``constructs.Construct.node`` (read-only). False when ``constructs`` is not importable."""
+    try:
+        from constructs import Construct
+    except ImportError:
+        return False
+    member = vars(Construct).get("node")
+    if not isinstance(member, property) or member.fset is not None:
+        return False  # not the layout this was written for: leave it alone
+    Construct.node = _memoized("node", member)  # type: ignore[method-assign,assignment]
+    return True
+
+
+class _MemoizingSubmoduleLoader(importlib.abc.Loader):
+    """Loads a provider submodule normally, then memoizes its resource classes' attribute reads."""
+
+    def __init__(self, wrapped: importlib.abc.Loader) -> None:
+        self._wrapped = wrapped
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self._wrapped.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self._wrapped.exec_module(module)
+        memoize_resource_reads(module)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, get_filename, ... of the real loader
+        return getattr(self._wrapped, name)
 
 
 class _LazyProviderLoader(importlib.abc.Loader):
@@ -71,12 +170,17 @@ class _LazyProviderFinder(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,
         target: types.ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != PROVIDER_PACKAGE:
+        package, _, submodule = fullname.partition(".")
+        if package != PROVIDER_PACKAGE or "." in submodule or submodule.startswith("_"):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+        if spec is None or spec.loader is None:
             return spec
-        spec.loader = _LazyProviderLoader(spec.loader)
+        if not submodule:
+            if isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+                spec.loader = _LazyProviderLoader(spec.loader)
+        else:
+            spec.loader = _MemoizingSubmoduleLoader(spec.loader)
         return spec
 
 
