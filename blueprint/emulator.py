@@ -63,9 +63,15 @@ def write_credentials(state_dir: Path = STATE_DIR) -> Path:
     return path
 
 
-def healthy(endpoint: str, timeout: float = 1.0) -> bool:
+def healthy(endpoint: str, timeout: float = 2.0) -> bool:
+    """Whether moto server answers at ``endpoint``.
+
+    Probes moto's dashboard page (static), not ``/moto-api/data.json``: that one serialises every resource
+    of the emulator and takes seconds once the platform is deployed, so a busy but running emulator looked
+    gone -- and a new one would have been started (and its state dropped) on the same port.
+    """
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=timeout) as response:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=timeout) as response:
             return bool(response.status == 200)
     except OSError:
         return False
