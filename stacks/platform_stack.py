@@ -221,6 +221,11 @@ class PlatformStack(TerraformStack):
                               alert_topic, gap_reason, function_packages["jwks-publisher"])
         self._compose_model_apis(prefix, keys, networks, log_archive, alert_topic, gap_reason,
                                  serving_roles=[inference], training_roles=[training_job, compute.job_role])
+        # terraform refreshes every bucket (HeadBucket = s3:ListBucket): the deploying principal may list them all
+        for bucket in self.node.find_all():
+            if isinstance(bucket, SecureBucket) and not bucket.props.principal_perimeter_opt_out_reason:
+                bucket.admit_to_listing(self.deployment_principal, reason="terraform's refresh of the bucket "
+                                        "(HeadBucket) is an s3:ListBucket; the deployer reads no objects")
         TerraformOutput(self, "emulator_capability_gaps", value=[gap.control for gap in self.capability_gaps],
                         description="Controls this environment deploys differently because of emulator gaps")
 

@@ -129,6 +129,16 @@ def test_every_data_bucket_denies_object_access_to_everyone_outside_its_grants(
         granted = _identity_grants_on(stack, logical)
         assert set(as_list(condition.get("ArnNotLike", {}).get("aws:PrincipalArn"))) == granted, name
         assert set(condition) <= {"BoolIfExists", "ArnNotLike"}
+        # object names are data too: listing is fenced to the same principals, plus the deployer (HeadBucket)
+        listing = document["DenyListingOutsideTheGrants"]
+        assert listing["Effect"] == "Deny" and listing["Principal"] == {"AWS": "*"}
+        assert listing["Resource"] == f"${{aws_s3_bucket.{logical}.arn}}"
+        for action in ("s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"):
+            assert covers(listing["Action"], action), (name, action)
+        assert not covers(listing["Action"], "s3:PutBucketPolicy")
+        assert listing["Condition"]["BoolIfExists"] == {"aws:PrincipalIsAWSService": "false"}
+        assert set(as_list(listing["Condition"]["ArnNotLike"]["aws:PrincipalArn"])) == granted | {
+            "${data.aws_iam_session_context.deployer.issuer_arn}"}, name
     # validation: nobody is granted, so the perimeter has no exception but AWS services
     validation = {s["Sid"]: s for s in statements(policies[buckets["data_lake/validation/bucket"]["bucket"]]["policy"])}
     assert "ArnNotLike" not in validation["DenyPrincipalsOutsideTheGrants"]["Condition"]

@@ -15,6 +15,8 @@ S3_OBJECT_PERIMETER = ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3
 # What a workload role may do only from inside the platform's VPCs (WorkloadRole.bind_data_access_to_networks).
 NETWORK_BOUND_DATA_ACTIONS = ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3:ListBucket*",
                               "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:Sign")
+# Listing a data bucket reveals its object names: denied outside the granted set too (bucket ARN).
+S3_LIST_PERIMETER = ("s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads")
 S3_OBJECT_ACCESS_DENIED = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:PutObject",
                            "s3:DeleteObject", "s3:DeleteObjectVersion")
 

@@ -221,9 +221,11 @@ class SecureBucket(PlatformConstruct):
         # grantee -> role ARN, once per grantee (each `.arn` read is a new token string)
         self._granted: dict[int, str] = {}
         self._admitted: list[str] = []  # principals inside the perimeter without a grant here (see admit_...)
+        self._listing: list[str] = []  # principals that may list the bucket without a grant (admit_to_listing)
         self.policy = PolicyDocument(self._baseline_statements())
         if not props.principal_perimeter_opt_out_reason:
             self.policy.add_late(self._principal_perimeter)
+            self.policy.add_late(self._listing_perimeter)
         self.bucket_policy = S3BucketPolicy(
             self, "policy", bucket=self.bucket.id, policy=self.policy.lazy_json()
         )
@@ -398,6 +400,23 @@ class SecureBucket(PlatformConstruct):
         return Statement(sid="DenyPrincipalsOutsideTheGrants", effect="Deny", principals={"AWS": "*"},
                          actions=actions.S3_OBJECT_PERIMETER, resources=[f"{self.bucket.arn}/*"],
                          conditions=conditions)
+
+    def _listing_perimeter(self) -> Statement:
+        """Object *names* are data too: listing the bucket is denied outside the granted set as well. The deploying
+        principal is admitted for listing only (terraform's refresh of a bucket is a HeadBucket, i.e. s3:ListBucket)."""
+        conditions: dict[str, Mapping[str, Any]] = {"BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}
+        allowed = list(dict.fromkeys(self.granted_role_arns + self._admitted + self._listing))
+        if allowed:
+            conditions["ArnNotLike"] = {"aws:PrincipalArn": allowed}
+        return Statement(sid="DenyListingOutsideTheGrants", effect="Deny", principals={"AWS": "*"},
+                         actions=actions.S3_LIST_PERIMETER, resources=[self.bucket.arn], conditions=conditions)
+
+    def admit_to_listing(self, principal_arn: str, *, reason: str) -> None:
+        """Let a principal outside the grants list (not read) the bucket, e.g. the deploying principal."""
+        if len(reason) < 20:
+            raise ValueError("admit_to_listing(): say why this principal lists the bucket (>= 20 characters)")
+        if principal_arn not in self._listing:
+            self._listing.append(principal_arn)
 
     def admit_to_perimeter(self, principal_arn: str, *, reason: str) -> None:
         """Keep a principal that is granted elsewhere (e.g. the deploying principal, whose own IAM policy lets
