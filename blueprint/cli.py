@@ -36,18 +36,21 @@ def _say(message: str) -> None:
 
 
 def cmd_synth(environments: Sequence[str] | None) -> dict[str, Any]:
+    from blueprint.loader import load_selection
     from blueprint.synth import synthesize
 
     started = time.perf_counter()
-    loaded = load_all(PROJECT_ROOT / "environments", only=environments, display_root=PROJECT_ROOT)
-    synthesize(loaded, OUTDIR)
+    # every workload environment and the organization files (they are checked against each other)
+    selection = load_selection(PROJECT_ROOT / "environments", only=environments, display_root=PROJECT_ROOT)
+    synthesize(selection.environments, OUTDIR, selection.organizations)
+    names = [e.name for e in selection.environments] + [o.name for o in selection.organizations]
     counts = {}
-    for env in loaded:
-        document = json.loads((OUTDIR / "stacks" / env.name / "cdk.tf.json").read_text(encoding="utf-8"))
-        counts[env.name] = sum(len(v) for v in document.get("resource", {}).values())
+    for name in names:
+        document = json.loads((OUTDIR / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8"))
+        counts[name] = sum(len(v) for v in document.get("resource", {}).values())
     seconds = time.perf_counter() - started
     _say(
-        f"synthesized {len(loaded)} environment(s) in {seconds:.1f}s: "
+        f"synthesized {len(names)} stack(s) in {seconds:.1f}s: "
         + ", ".join(f"{name} ({count} resources)" for name, count in counts.items())
     )
     return {"seconds": seconds, "resources": counts}
