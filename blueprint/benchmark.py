@@ -243,7 +243,9 @@ def _env(outdir: Path | None, *, naive: bool, environments_dir: Path | None = No
     if environments_dir is not None:
         env["ZTAI_ENVIRONMENTS_DIR"] = str(environments_dir)
     if pycache_prefix is not None:
-        env["PYTHONPYCACHEPREFIX"] = str(pycache_prefix)  # an empty folder: no bytecode is found (nor written)
+        # an empty folder: no bytecode is found there, and none is written (so every round starts without)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache_prefix)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
