@@ -17,11 +17,11 @@ def build_app(environments: Sequence[LoadedEnvironment], outdir: Path,
     """Create (but do not synthesize) the app. Import cdktf only here, after ``runtime.prepare``."""
     from cdktf import App
 
-    from blueprint.packaging import function_packages
     from stacks.organization_stack import OrganizationStack
     from stacks.platform_stack import PlatformStack
+    from zero_trust_ai.packaging import function_packages
 
-    packages = function_packages()
+    packages = function_packages(outdir.parent / ".build" / "functions")
     app = App(outdir=str(outdir), skip_validation=False)
     stacks = [
         PlatformStack(app, environment.name, config=environment.config, project_root_rel=PROJECT_ROOT_FROM_STACK_DIR,

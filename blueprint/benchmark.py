@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PACKAGES = ("blueprint", "constructs", "stacks", "workloads")
+PROJECT_PACKAGES = ("blueprint", "constructs", "stacks")
 SLOPE_COUNTS = (1, 2, 4, 8)
 SLOPE_SOURCE = "dev"
 

@@ -20,10 +20,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from blueprint import drill_response, manifests
+from blueprint import drill_response
 from blueprint.policy_eval import Decision, Request, evaluate
 from blueprint.verify import clients
-from workloads.quarantine.handler import schedule_name
+from zero_trust_ai.runtime import manifests
+from zero_trust_ai.runtime.quarantine.handler import schedule_name
 
 EMULATOR = "enforced by the emulator"
 EVALUATED = drill_response.EVALUATED

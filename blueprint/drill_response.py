@@ -2,11 +2,11 @@
 
 Both run the platform's own runtime code against the deployed `local` environment:
 
-* tokens: ``workloads.token_validator`` with the settings *as deployed* (read from the emulator's SSM)
+* tokens: ``zero_trust_ai.runtime.token_validator`` with the settings *as deployed* (read from the emulator's SSM)
   and the issuer's keys (the emulator's Cognito JWKS). Tokens are minted with the emulator issuer's
   signing key -- standing in for the client-credentials endpoint, which the emulator does not serve --
   plus forged, expired, unsigned and over-long ones.
-* quarantine: ``workloads/quarantine/handler.py`` in-process (the emulator cannot run Lambda code) with
+* quarantine: ``zero_trust_ai/runtime/quarantine/handler.py`` in-process (the emulator cannot run Lambda code) with
   the deployed function's environment, against the deployed roles, schedule group and trail log group.
   Its effect is then judged by evaluating the role's policies as deployed.
 """
@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from blueprint.policy_eval import Decision, Request, evaluate
-from workloads import token_validator as tv
+from zero_trust_ai.runtime import token_validator as tv
 
 EVALUATED = "evaluated from the deployed policies"  # same wording as blueprint.drill
 TOKENS = "checked by the token validator with the deployed settings"
@@ -86,7 +86,7 @@ def token_attempts(client: Callable[[str], Any], endpoint: str, prefix: str, rec
             return bytes(response.read())
 
     with _function_environment(variables, endpoint, client("ssm").meta.region_name):
-        publisher = importlib.import_module("workloads.jwks_publisher.handler")
+        publisher = importlib.import_module("zero_trust_ai.runtime.jwks_publisher.handler")
         original, publisher.fetch = publisher.fetch, fetch_from_emulator  # type: ignore[attr-defined]
         try:
             published = publisher.handle({"source": "aws.events", "detail-type": "Scheduled Event"}, None)
@@ -204,7 +204,7 @@ def quarantine_attempts(client: Callable[[str], Any], endpoint: str, region: str
     write_raw = ("data-engineer", "s3:PutObject", "raw", "raw/2026/11/25/after-incident.json")
     tls = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3", "s3:x-amz-content-sha256": "0" * 64}
     with _function_environment(variables, endpoint, region):
-        handler = importlib.import_module("workloads.quarantine.handler")
+        handler = importlib.import_module("zero_trust_ai.runtime.quarantine.handler")
         context = _Context(function["FunctionArn"])
         before = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
         first = handler.handle(_finding(account, region, engineer), context)

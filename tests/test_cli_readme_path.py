@@ -34,7 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def _copy_project(root: Path, endpoint: str) -> None:
     ignore = shutil.ignore_patterns("__pycache__", ".terraform*", "*.pyc")
-    for folder in ("blueprint", "stacks", "constructs", "workloads", "environments", "policy"):
+    for folder in ("blueprint", "stacks", "constructs", "environments", "policy"):
         shutil.copytree(PROJECT_ROOT / folder, root / folder, ignore=ignore)
     for name in ("main.py", "cdktf.json", "package.json"):
         shutil.copy2(PROJECT_ROOT / name, root / name)

@@ -14,7 +14,7 @@ from tests.tfjson import as_list, by_path, logical_id, resources, statements, ta
 
 CLOUD = ("dev", "staging", "prod")
 DATA_BUCKETS = ("raw", "features", "training", "validation", "models")
-HANDLER = PROJECT_ROOT / "workloads" / "quarantine" / "handler.py"
+HANDLER = PROJECT_ROOT / "constructs" / "zero_trust_ai" / "runtime" / "quarantine" / "handler.py"
 
 
 def _path(body: dict) -> str:

@@ -261,7 +261,7 @@ def test_serving_trusts_only_release_signatures_and_trainers_cannot_release(synt
 
 def test_break_glass_can_extend_a_quarantine_but_never_strip_the_response_roles(synthesized: Synthesized,
                                                                                env_name: str) -> None:
-    from workloads.quarantine.handler import schedule_name
+    from zero_trust_ai.runtime.quarantine.handler import schedule_name
 
     stack = synthesized.stack(env_name)
     config = synthesized.environments[env_name].config

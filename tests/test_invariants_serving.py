@@ -12,7 +12,7 @@ import pytest
 from blueprint import emulator_gaps
 from tests.conftest import PROJECT_ROOT, Synthesized
 from tests.tfjson import as_list, by_path, logical_id, ref, resources, statements, target
-from workloads.token_validator import MAX_TOKEN_TTL_SECONDS, PARAM_JWKS, SSM_PARAMETER_NAMES
+from zero_trust_ai.runtime.token_validator import MAX_TOKEN_TTL_SECONDS, PARAM_JWKS, SSM_PARAMETER_NAMES
 
 CLOUD = ("dev", "staging", "prod")
 
@@ -105,7 +105,7 @@ def test_validator_settings_reach_the_targets_through_ssm(synthesized: Synthesiz
     path = f"/ztai-{env_name}/serving/token/"
     parameters = {p["name"].removeprefix(path): p for p in resources(stack, "aws_ssm_parameter").values()
                   if p["name"].startswith(path)}
-    # exactly the names the validator reads (workloads/token_validator.py), plus the published JWKS
+    # exactly the names the validator reads (zero_trust_ai/runtime/token_validator.py), plus the published JWKS
     assert set(parameters) == {*SSM_PARAMETER_NAMES, PARAM_JWKS}
     jwks = parameters.pop(PARAM_JWKS)
     assert jwks["type"] == "String" and jwks["lifecycle"]["ignore_changes"] == ["value"]  # public keys
@@ -253,7 +253,7 @@ def test_jwks_reaches_targets_without_egress(synthesized: Synthesized, env_name:
                                      f"${{aws_cognito_user_pool.{pool}.id}}/.well-known/jwks.json")
     assert variables["PARAMETER_NAME"] == f"/ztai-{env_name}/serving/token/{PARAM_JWKS}"
     # every variable the handler reads is set, and nothing else
-    from workloads.jwks_publisher import handler
+    from zero_trust_ai.runtime.jwks_publisher import handler
 
     assert {handler.ENV_JWKS_URL, handler.ENV_PARAMETER_NAME} == set(variables)
     policy = statements(by_path(stack, "aws_iam_role_policy")["jwks_publisher/role/policy"]["policy"])

@@ -1,4 +1,4 @@
-"""The JWKS publisher Lambda handler (workloads/jwks_publisher/handler.py), in process against moto's SSM.
+"""The JWKS publisher Lambda handler (zero_trust_ai/runtime/jwks_publisher/handler.py), in process against moto's SSM.
 
 The issuer is never contacted: ``handler.fetch`` is replaced by a fake serving a Cognito-shaped JWKS generated with
 ``cryptography``. ``fetch`` itself is tested with a fake urllib opener, so no test touches the network.
@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 
-from workloads.jwks_publisher import handler
+from zero_trust_ai.runtime.jwks_publisher import handler
 
 REGION = "eu-west-1"
 POOL = f"{REGION}_AbC123"

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from blueprint import manifests
+from zero_trust_ai.runtime import manifests
 
 BUCKET = "ztai-test-training-123456789012"
 

@@ -26,7 +26,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from workloads.quarantine import handler
+from zero_trust_ai.runtime.quarantine import handler
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ztai-prod-quarantine"

@@ -1,4 +1,4 @@
-"""Tests for the serving-side access-token validator (workloads/token_validator.py).
+"""Tests for the serving-side access-token validator (zero_trust_ai/runtime/token_validator.py).
 
 Tokens are minted locally with a throwaway RSA key and a fixed clock, so every case is deterministic and fast.
 Settings loading runs against moto's SSM; one integration test validates a token issued by moto's Cognito.
@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from moto import mock_aws
 
-from workloads.jwks_publisher import handler as jwks_publisher
-from workloads.token_validator import (
+from zero_trust_ai.runtime.jwks_publisher import handler as jwks_publisher
+from zero_trust_ai.runtime.token_validator import (
     MAX_TOKEN_CHARS,
     PARAM_JWKS,
     SSM_PARAMETER_NAMES,

@@ -96,7 +96,7 @@ class InferenceFleet(PlatformConstruct):
         user_data = (
             "#!/bin/bash\n"
             "# The model server reads its token-validator settings from SSM at start-up\n"
-            "# (workloads/token_validator.py: load_settings).\n"
+            "# (zero_trust_ai/runtime/token_validator.py: load_settings).\n"
             f"echo 'ZTAI_TOKEN_SETTINGS_PATH={props.token_settings_path}' > /etc/ztai-serving.env\n"
         )
         self.launch_template = LaunchTemplate(

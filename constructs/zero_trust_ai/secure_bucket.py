@@ -357,7 +357,7 @@ class SecureBucket(PlatformConstruct):
             # Every unsigned form: UNSIGNED-PAYLOAD (presigned URLs, payload signing off) and the trailer forms
             # current SDKs send by default over HTTPS (botocore >= 1.36: STREAMING-UNSIGNED-PAYLOAD-TRAILER with a
             # CRC32 trailer). Signed forms (a hex SHA-256, STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]) pass; the
-            # platform's uploader signs the SHA-256 of the payload (workloads/integrity.py).
+            # platform's uploader signs the SHA-256 of the payload (zero_trust_ai/runtime/manifests.py).
             # https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
             Statement(sid="DenyUnsignedPayloadUploads", effect="Deny", principals={"AWS": "*"},
                       actions=["s3:PutObject"], resources=[f"{self.bucket.arn}/*"],

@@ -55,7 +55,7 @@ RUNTIME = "python3.12"
 
 
 class FunctionCode(BaseModel):
-    """A built deployment package (see ``blueprint.packaging``)."""
+    """A built deployment package (see ``zero_trust_ai.packaging``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -61,7 +61,7 @@ class TokenIssuer(PlatformConstruct):
 
     The validator's settings (issuer, JWKS URL, allowed client ids, scope per operation, maximum token
     lifetime) are published as SecureString SSM parameters under ``/<prefix>/serving/token/`` for the
-    serving targets (``grant_read_settings``); see ``workloads/token_validator.py``.
+    serving targets (``grant_read_settings``); see ``zero_trust_ai/runtime/token_validator.py``.
     """
 
     implements: ClassVar[tuple[str, ...]] = ('ZT-SRV-1',)
@@ -147,7 +147,7 @@ class TokenIssuer(PlatformConstruct):
         self.parameters = {
             name: SsmParameter(self, f"setting_{name}", name=f"{self.parameter_path}{name}", type="SecureString",
                                key_id=key.key_arn, value=value,
-                               description=f"Token validator setting '{name}' (workloads/token_validator.py)")
+                               description=f"Token validator setting '{name}' (zero_trust_ai.runtime.token_validator)")
             for name, value in settings.items()
         }
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BUILD_DIR = ROOT / ".build" / "functions"
+# The handlers ship inside this package (package data), so an installed wheel builds the same zips as a checkout.
+RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+# Where zips are written unless the caller says otherwise. cdktf copies each into cdktf.out/assets (TerraformAsset),
+# so this is only a build cache.
+BUILD_DIR = Path(tempfile.gettempdir()) / "zero-trust-ai-functions"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -33,8 +37,11 @@ class FunctionPackage:
 def build_zip(name: str, files: dict[str, Path], out_dir: Path = BUILD_DIR) -> FunctionPackage:
     """Zip ``files`` (archive name -> source file) reproducibly into ``out_dir/<name>-<sha>.zip``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = out_dir / f".{name}.zip.tmp"
-    with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    # a private staging name: two synths (or test workers) building the same package never share a half-written zip
+    handle, staging_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".zip.tmp", dir=out_dir)
+    staging = Path(staging_name)
+    with open(handle, "wb") as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED,
+                                                   compresslevel=9) as archive:
         for arcname in sorted(files):
             info = zipfile.ZipInfo(arcname, date_time=_EPOCH)
             info.external_attr = 0o644 << 16
@@ -48,12 +55,12 @@ def build_zip(name: str, files: dict[str, Path], out_dir: Path = BUILD_DIR) -> F
 
 def quarantine_package(out_dir: Path = BUILD_DIR) -> FunctionPackage:
     """The quarantine function: one file, ``handler.py`` (handler ``handler.handle``)."""
-    return build_zip("quarantine", {"handler.py": ROOT / "workloads" / "quarantine" / "handler.py"}, out_dir)
+    return build_zip("quarantine", {"handler.py": RUNTIME_DIR / "quarantine" / "handler.py"}, out_dir)
 
 
 def jwks_publisher_package(out_dir: Path = BUILD_DIR) -> FunctionPackage:
     """The JWKS publisher: one file, ``handler.py`` (handler ``handler.handle``)."""
-    return build_zip("jwks-publisher", {"handler.py": ROOT / "workloads" / "jwks_publisher" / "handler.py"}, out_dir)
+    return build_zip("jwks-publisher", {"handler.py": RUNTIME_DIR / "jwks_publisher" / "handler.py"}, out_dir)
 
 
 def function_packages(out_dir: Path = BUILD_DIR) -> dict[str, FunctionPackage]:

@@ -4,7 +4,7 @@ Why
     The serving targets validate Cognito access tokens against the user pool's public keys, but they run in a VPC
     without egress and ``https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json`` is not reachable
     over PrivateLink. This function copies the JWKS into an SSM parameter, which the targets read through their SSM
-    VPC endpoint (``workloads/token_validator.py``: ``ssm_jwks_fetch``).
+    VPC endpoint (``zero_trust_ai/runtime/token_validator.py``: ``ssm_jwks_fetch``).
 
 Configuration (environment)
     ``JWKS_URL``        the issuer's JWKS URL; must be ``https://``.

@@ -50,8 +50,8 @@ Usage::
 
 Targets without egress (the serving VPC has no route to the internet, and Cognito's JWKS endpoint is not reachable
 over PrivateLink) read the keys from SSM instead, through the SSM VPC endpoint. A scheduled function outside the VPC
-(``workloads/jwks_publisher/handler.py``) copies the issuer's JWKS, validated and canonicalised, into the String
-parameter ``<prefix>jwks``::
+(``zero_trust_ai/runtime/jwks_publisher/handler.py``) copies the issuer's JWKS, validated and canonicalised, into
+the String parameter ``<prefix>jwks``::
 
     ssm = boto3.client("ssm")
     settings = load_settings(ssm, prefix)
