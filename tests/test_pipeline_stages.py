@@ -513,6 +513,30 @@ def test_serving_refuses_a_release_whose_model_manifest_hash_does_not_match(aws:
         serving.load_released_model(aws.s3, aws.kms, aws.serving_settings())
 
 
+def test_serving_refuses_a_release_that_binds_another_models_manifest(aws: Aws) -> None:
+    model = _through_training(aws)
+    other = training.run(aws.s3, aws.kms, aws.training_settings(model=OTHER_MODEL))
+    body = signed.build_stage_manifest(kind="release", subject=MODEL, artifacts=model.artifacts, producer="x",
+                                       inputs={"model_manifest": other.manifest})
+    _sign_and_put(aws, MODELS, "releases/churn-model-1/manifest.json", body, aws.release_key)
+    with pytest.raises(IntegrityError, match=r"releases/churn-model-1/manifest\.json: binds s3://\S+/models/"
+                                             r"fraud-model-1/manifest\.json, expected \S+/models/churn-model-1/"):
+        serving.load_released_model(aws.s3, aws.kms, aws.serving_settings())
+
+
+def test_serving_refuses_a_release_listing_other_bytes_than_the_model_manifest(aws: Aws) -> None:
+    """A release-key signature over a different model.bin version than the one training signed is refused."""
+    model = _through_training(aws)
+    swapped = manifests.upload_artifact(aws.s3, MODELS, "models/churn-model-1/model.bin", b"another model")
+    body = signed.build_stage_manifest(kind="release", subject=MODEL, producer="x",
+                                       artifacts={"models/churn-model-1/model.bin": swapped},
+                                       inputs={"model_manifest": model.manifest})
+    _sign_and_put(aws, MODELS, "releases/churn-model-1/manifest.json", body, aws.release_key)
+    with pytest.raises(IntegrityError, match=r"releases/churn-model-1/manifest\.json: artifacts differ from the "
+                                             r"model manifest"):
+        serving.load_released_model(aws.s3, aws.kms, aws.serving_settings())
+
+
 def test_serving_refuses_a_release_manifest_edited_after_signing(aws: Aws) -> None:
     _released(aws)
     document = json.loads(aws.current(MODELS, "releases/churn-model-1/manifest.json"))
