@@ -14,7 +14,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(PROJECT_ROOT / "constructs"))  # the construct library's container folder
 
-from blueprint.synth import main  # noqa: E402
+from stacks.synth import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main(project_root=PROJECT_ROOT))

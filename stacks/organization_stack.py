@@ -10,7 +10,7 @@ from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
-from blueprint.config import LocalBackendConfig, OrganizationConfig
+from stacks.config.model import LocalBackendConfig, OrganizationConfig
 from zero_trust_ai.base import source_of
 from zero_trust_ai.log_archive import ELB_LOG_DELIVERY_ACCOUNTS
 from zero_trust_ai.organization_guardrails import OrganizationGuardrails, OrganizationGuardrailsProps

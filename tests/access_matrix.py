@@ -4,7 +4,7 @@
     matrix.effective[("training", "training", "s3:GetObject")]   # -> frozenset of principal labels
     matrix.identity[...], matrix.bucket[...], matrix.key[("training", "kms:Decrypt", "via-s3")]
 
-Every decision is made by ``blueprint.policy_eval`` (AWS's evaluation logic: explicit Deny wins, ``*``/``?``
+Every decision is made by ``blueprint.drill.policy_eval`` (AWS's evaluation logic: explicit Deny wins, ``*``/``?``
 wildcards, case-insensitive actions, ARN patterns segment by segment, boundaries, endpoint policies, KMS key
 policies required). The principals are every role of the stack plus probes that stand for everybody else:
 
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from blueprint.policy_eval import Decision, Request, evaluate
+from blueprint.drill.policy_eval import Decision, Request, evaluate
 from tests.resolved_policies import Bucket, Endpoint, Key, ResolvedStack, Role
 
 # S3 object actions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html)

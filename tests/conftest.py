@@ -14,8 +14,8 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT / "constructs"))
 
-from blueprint.config import LoadedEnvironment  # noqa: E402
-from blueprint.loader import load_all  # noqa: E402
+from stacks.config.loader import load_all  # noqa: E402
+from stacks.config.model import LoadedEnvironment  # noqa: E402
 
 ENVIRONMENTS = ("dev", "local", "prod", "staging")
 # names an existing synthesized outdir to test instead of synthesizing (tests/mutations/harness.py)
@@ -42,7 +42,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory,
     reuse = os.environ.get(SYNTH_DIR_VARIABLE)
     if reuse and (Path(reuse) / "stacks").is_dir():  # an existing outdir (the mutation harness's mutants)
         return Synthesized(outdir=Path(reuse), environments=loaded_environments)
-    from blueprint.synth import synthesize
+    from stacks.synth import synthesize
 
     outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
     synthesize(list(loaded_environments.values()), outdir)

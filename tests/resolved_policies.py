@@ -22,6 +22,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from stacks.paths import below_root
+
 REFERENCE = re.compile(r"^(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)((?:\[\d+\]\.?[a-z0-9_]*)*)$")
 
 
@@ -320,7 +322,7 @@ class ResolvedStack:
 
 
 def _path(body: dict[str, Any]) -> str:
-    return str(body.get("//", {}).get("metadata", {}).get("path", "")).split("/", 1)[-1]
+    return below_root(str(body.get("//", {}).get("metadata", {}).get("path", "")))
 
 
 _RESOURCE_POLICY_TARGETS = {  # policy resource type -> (attribute naming the resource, attribute of the target)

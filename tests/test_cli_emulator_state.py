@@ -1,4 +1,4 @@
-"""Local state lives and dies with the emulator (blueprint/emulator.py: bound_state).
+"""Local state lives and dies with the emulator (blueprint/deploy/emulator.py: bound_state).
 
 A state file that outlives its moto process describes resources that no longer exist, and moto answers
 the refresh of a missing NACL with the wrong error code, so terraform cannot recover: starting a new
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from blueprint import emulator
+from blueprint.deploy import emulator
 
 
 @pytest.fixture

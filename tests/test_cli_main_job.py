@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from blueprint import cli
-from blueprint.terraform import TerraformFailed
+from blueprint.cli import commands as cli
+from blueprint.deploy.terraform import TerraformFailed
 
 ARGS = argparse.Namespace(skip_deploy=False, keep_emulator=False, verbose=False)
 
@@ -92,7 +92,7 @@ def test_drill_console_shows_progress_and_wrong_verdicts_only(monkeypatch: pytes
     """Every verdict and the in-process quarantine function's JSON log lines go to reports/drill.log."""
     import logging
 
-    from blueprint import drill
+    from blueprint.drill import platform as drill
 
     def fake_run(endpoint: str, region: str, prefix: str, account: str, say: Any) -> list[Any]:
         verdicts = []

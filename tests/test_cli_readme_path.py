@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from blueprint import emulator
+from blueprint.deploy import emulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ def test_readme_cli_path_in_any_order(tmp_path: Path) -> None:
         deployed = _run(root, "npx", "cdktf", "deploy", "local", "--auto-approve")
         if deployed.returncode != 0:
             # under load moto server occasionally drops a connection after executing a request and the
-            # provider's retry meets its own success (blueprint.terraform.apply re-applies for the same reason);
+            # provider's retry meets its own success (blueprint.deploy.terraform.apply re-applies for the same reason);
             # a second deploy replaces exactly the tainted resources
             first = _errors(deployed)
             deployed = _run(root, "npx", "cdktf", "deploy", "local", "--auto-approve")

@@ -1,6 +1,6 @@
 """A synthesis prints no Node deprecation warning (DEP0044 util.isArray from cdktf 0.21.0's TerraformOutput).
 
-The warning is silenced in the jsii kernel process only (blueprint/runtime.py: KERNEL_WARNING_FLAGS);
+The warning is silenced in the jsii kernel process only (stacks/jsii_runtime/__init__.py: KERNEL_WARNING_FLAGS);
 the environment of the test process and of anything else keeps NODE_OPTIONS untouched.
 """
 
@@ -17,8 +17,8 @@ SYNTH = """
 import os, sys
 from pathlib import Path
 sys.path.insert(0, str(Path.cwd() / "constructs"))
-from blueprint.loader import load_all
-from blueprint.synth import synthesize
+from stacks.config.loader import load_all
+from stacks.synth import synthesize
 loaded = load_all(Path("environments"), only=["local"], display_root=Path("."))
 synthesize(loaded, Path(sys.argv[1]))
 print("NODE_OPTIONS after synth:", os.environ.get("NODE_OPTIONS"))

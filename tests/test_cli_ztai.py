@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from blueprint import cli
+from blueprint.cli import commands as cli
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ZTAI = Path(sys.executable).with_name("ztai")

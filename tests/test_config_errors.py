@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from blueprint import synth
+from stacks import synth
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GOOD = yaml.safe_load((PROJECT_ROOT / "environments" / "dev.yaml").read_text(encoding="utf-8"))
@@ -216,7 +216,7 @@ def test_cli_exit_code_and_existing_output_untouched(tmp_path: Path) -> None:
     (previous / "cdk.tf.json").write_text("{\"earlier\": true}", encoding="utf-8")
     runner = (
         "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2] + '/constructs'); "
-        "sys.path.insert(0, sys.argv[2]); from blueprint.synth import main; "
+        "sys.path.insert(0, sys.argv[2]); from stacks.synth import main; "
         "sys.exit(main(project_root=Path(sys.argv[1])))"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("CDKTF_OUTDIR", synth.ENV_SELECTION)}

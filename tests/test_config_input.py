@@ -33,9 +33,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import BaseModel
 
-from blueprint import loader, synth
-from blueprint.config import EnvironmentConfig
-from blueprint.loader import MAX_FILE_BYTES, MAX_NESTING, MAX_PROBLEMS, MAX_VALUES, load_all, project_paths
+from stacks import synth
+from stacks.config import loader
+from stacks.config.loader import MAX_FILE_BYTES, MAX_NESTING, MAX_PROBLEMS, MAX_VALUES, load_all, project_paths
+from stacks.config.model import EnvironmentConfig
 from tests.test_config_errors import GOOD, GOOD_LOCAL
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -434,7 +435,9 @@ def fresh_copy(tmp_path: Path) -> Path:
     """What the held-out suite used: a copy of the project (the part `main.py` runs before synthesis)."""
     project = tmp_path / "project"
     ignore = shutil.ignore_patterns("__pycache__")
-    shutil.copytree(PROJECT_ROOT / "blueprint", project / "blueprint", ignore=ignore)
+    # the app and the library it validates with (the toolkit is not needed: main.py never imports it)
+    for package in ("stacks", "constructs"):
+        shutil.copytree(PROJECT_ROOT / package, project / package, ignore=ignore)
     shutil.copytree(PROJECT_ROOT / "environments", project / "environments", ignore=ignore)
     shutil.copy2(PROJECT_ROOT / "main.py", project / "main.py")
     return project

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from blueprint import synth
-from blueprint.config import EnvironmentConfig
+from stacks import synth
+from stacks.config.model import EnvironmentConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GOOD = yaml.safe_load((PROJECT_ROOT / "environments" / "dev.yaml").read_text(encoding="utf-8"))

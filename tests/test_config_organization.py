@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from blueprint import synth
-from blueprint.config import OrganizationConfig
-from blueprint.loader import is_organization_file, load_all, load_selection
+from stacks import synth
+from stacks.config.loader import is_organization_file, load_all, load_selection
+from stacks.config.model import OrganizationConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = PROJECT_ROOT / "environments"

@@ -6,7 +6,7 @@ section of ``local.yaml``) and then textual ones (non-UTF-8 bytes, YAML syntax, 
 characters, truncation). The result is either still a valid configuration (rare; then only the loader
 runs, never a synthesis) or it is refused with:
 
-* exit code 2 from the entry point (``blueprint.synth.main``, which ``main.py`` exits with),
+* exit code 2 from the entry point (``stacks.synth.main``, which ``main.py`` exits with),
 * one-line messages ``<file>: <path> = <value>: <problem>. Fix: <fix>.``, at most MAX_PROBLEMS and a count,
 * no traceback and no exception other than the configuration error,
 * nothing written: an earlier ``cdktf.out`` and the whole project folder stay as they were,
@@ -39,9 +39,9 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from pydantic import ValidationError
 
-from blueprint import synth
-from blueprint.config import EnvironmentConfig
-from blueprint.loader import MAX_PROBLEMS, ConfigError, _locate, _lookup, load_all
+from stacks import synth
+from stacks.config.loader import MAX_PROBLEMS, ConfigError, _locate, _lookup, load_all
+from stacks.config.model import EnvironmentConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "ztai-hypothesis")  # not <cwd>/.hypothesis

@@ -1,6 +1,6 @@
 """Configuration rules the pattern checks alone missed (issue 15, classes 1, 5 and 6).
 
-Every case runs the real entry point (``blueprint.synth.main``) in-process on one environment file and
+Every case runs the real entry point (``stacks.synth.main``) in-process on one environment file and
 asserts the exact start of the single message the user sees: ``<file>: <field path> = <value>: ``, so a
 field path with a union tag in it (``serving.certificate.private_ca...``) or with a part missing fails.
 
@@ -20,9 +20,9 @@ import botocore.loaders
 import pytest
 import yaml
 
-from blueprint import synth
-from blueprint.config import EMULATOR_ACCOUNT_ID, SUPPORTED_PARTITIONS, EnvironmentConfig
-from blueprint.loader import load_all
+from stacks import synth
+from stacks.config.loader import load_all
+from stacks.config.model import EMULATOR_ACCOUNT_ID, SUPPORTED_PARTITIONS, EnvironmentConfig
 from tests.test_config_errors import GOOD, GOOD_LOCAL
 
 Mutation = Callable[[dict[str, Any]], None]

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from blueprint import emulator, pki, terraform
-from blueprint.loader import load_all
-from blueprint.verify import clients, prepare_emulator_teardown, verify_environment
+from blueprint.deploy import emulator, terraform
+from blueprint.verify.live import clients, prepare_emulator_teardown, verify_environment
+from stacks.config import pki
+from stacks.config.loader import load_all
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """A throwaway project root with `local` pointed at a free port; synthesized, emulator running."""
-    from blueprint.synth import synthesize
+    from stacks.synth import synthesize
 
     root = tmp_path_factory.mktemp("e2e")
     (root / "environments").mkdir()
@@ -57,7 +58,8 @@ def test_apply_is_idempotent_and_controls_are_live(deployed: tuple[Path, str]) -
 
 
 def test_red_team_drill_verdicts(deployed: tuple[Path, str]) -> None:
-    from blueprint import drill, drill_response
+    from blueprint.drill import platform as drill
+    from blueprint.drill import response as drill_response
 
     _, endpoint = deployed
     verdicts = drill.run(endpoint, say=lambda line: None)
@@ -113,7 +115,8 @@ def test_red_team_drill_verdicts(deployed: tuple[Path, str]) -> None:
 def test_drill_policy_decisions_agree_with_an_independent_evaluator(deployed: tuple[Path, str]) -> None:
     """Every policy decision of a drill run is replayed in @cloud-copilot/iam-simulate (tests/parity/): any
     disagreement not explained in tests/parity/known_differences.yaml fails."""
-    from blueprint import drill, policy_eval
+    from blueprint.drill import platform as drill
+    from blueprint.drill import policy_eval
     from tests.parity import drill_corpus
 
     _, endpoint = deployed

@@ -1,8 +1,9 @@
 """The project's synthesis optimisations are on by default, all switched off by ZTAI_NAIVE_PROVIDER_IMPORT=1, and
 change nothing in the output.
 
-Optimisations covered: the lazy Python provider import and the memoized attribute reads (blueprint/fast_import.py),
-the jsii kernel's lazy JavaScript provider modules (blueprint/node/lazy_provider.cjs, started by blueprint/runtime.py
+Optimisations covered: the lazy Python provider import and the memoized attribute reads
+(stacks/jsii_runtime/fast_import.py), the jsii kernel's lazy JavaScript provider modules
+(stacks/jsii_runtime/node/lazy_provider.cjs, started by stacks/jsii_runtime/__init__.py
 for the kernel process only), ``python -O`` (cdktf.json).
 """
 
@@ -22,7 +23,7 @@ from tests.conftest import PROJECT_ROOT
 
 PYTHON = str(PROJECT_ROOT / ".venv" / "bin" / "python")
 PROJECT_SOURCES = [PROJECT_ROOT / "constructs", PROJECT_ROOT / "stacks", PROJECT_ROOT / "blueprint"]
-PRELOAD = PROJECT_ROOT / "blueprint" / "node" / "lazy_provider.cjs"
+PRELOAD = PROJECT_ROOT / "stacks" / "jsii_runtime" / "node" / "lazy_provider.cjs"
 PLATFORM_ENVIRONMENTS = {"dev", "local", "prod", "staging"}
 
 
@@ -42,7 +43,7 @@ def _synth(outdir: Path, report: Path, *, naive: bool) -> subprocess.CompletedPr
         "import os, runpy, sys; sys.argv = ['main.py'];\n"
         "try:\n    runpy.run_path('main.py', run_name='__main__')\n"
         "except SystemExit as exit:\n"
-        "    from blueprint import fast_import\n"
+        "    from stacks.jsii_runtime import fast_import\n"
         "    loaded = sorted({m.split('.')[1] for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')} "
         "- {'_jsii', '_private'})\n"
         "    print('LAZY' if fast_import.is_active() else 'EAGER', len(loaded), ','.join(loaded),\n"
@@ -116,7 +117,7 @@ def test_synthesized_output_is_byte_identical_with_and_without_the_optimisations
 
 def test_hook_keeps_attribute_access_to_submodules() -> None:
     code = (
-        "import sys; sys.path.insert(0, '.'); from blueprint import fast_import; fast_import.install();"
+        "import sys; sys.path.insert(0, '.'); from stacks.jsii_runtime import fast_import; fast_import.install();"
         "import cdktf_cdktf_provider_aws as aws;"
         "assert fast_import.is_active();"
         "assert 'cdktf_cdktf_provider_aws.kms_key' not in sys.modules;"
@@ -129,7 +130,7 @@ def test_hook_keeps_attribute_access_to_submodules() -> None:
 _READS_PROBE = """
 import sys
 sys.path.insert(0, '.')
-from blueprint import runtime
+from stacks import jsii_runtime as runtime
 runtime.prepare()
 from cdktf import App, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -160,7 +161,7 @@ def test_attribute_reads_are_memoized_on_the_project_path_only(naive: bool) -> N
 
 
 def test_kernel_environment_is_set_for_the_start_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    from blueprint import runtime
+    from stacks import jsii_runtime as runtime
 
     monkeypatch.setenv("NODE_OPTIONS", "--no-warnings")
     with runtime._kernel_environment():
@@ -213,7 +214,7 @@ def _stand_in_package(root: Path, index: str, name: str = "@cdktf/provider-aws")
 
 def _run_preloaded(tmp_path: Path, package: Path, script_name: str = "kernel.js",
                    restore: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    from blueprint import runtime
+    from stacks import jsii_runtime as runtime
 
     node = runtime.node_executable()
     if node is None:

@@ -34,7 +34,7 @@ def test_cdktf_sees_the_same_constructs_library() -> None:
     import cdktf
     import constructs
 
-    from blueprint.synth import synthesize  # noqa: F401 - project import must not replace the library
+    from stacks.synth import synthesize  # noqa: F401 - project import must not replace the library
 
     assert constructs.Construct.__module__.startswith("constructs")
     assert issubclass(cdktf.TerraformStack, constructs.Construct)

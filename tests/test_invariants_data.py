@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Synthesized
-from tests.tfjson import as_list, by_path, ref, resources, statements, target
+from tests.tfjson import as_list, by_path, path_of, ref, resources, statements, target
 from zero_trust_ai.log_archive import ELB_LOG_DELIVERY_ACCOUNTS
 
 DATA_BUCKETS = ("raw", "features", "training", "validation", "models")
@@ -91,7 +91,7 @@ def test_event_notifications_outside_the_emulator(synthesized: Synthesized, env_
     stack = synthesized.stack(env_name)
     notifications = resources(stack, "aws_s3_bucket_notification")
     if synthesized.environments[env_name].config.is_emulated:
-        assert notifications == {}  # documented emulator gap (blueprint/emulator_gaps.py)
+        assert notifications == {}  # documented emulator gap (stacks/config/emulator_gaps.py)
     else:
         assert len(notifications) == len(resources(stack, "aws_s3_bucket")) == 9
         assert all(n["eventbridge"] is True for n in notifications.values())
@@ -161,7 +161,7 @@ def test_trainer_reads_training_and_features_and_is_explicitly_denied_validation
     policies = by_path(stack, "aws_iam_role_policy")
     trainer = statements(policies["training_job_role/policy"]["policy"])
     bucket_ids = {path.split("/")[1]: logical for logical, body in resources(stack, "aws_s3_bucket").items()
-                  for path in [body["//"]["metadata"]["path"].split("/", 1)[1]] if path.startswith("data_lake/")}
+                  for path in [path_of(body)] if path.startswith("data_lake/")}
 
     def resources_for(effect: str, action: str) -> set[str]:
         return {r for s in trainer if s["Effect"] == effect and action in as_list(s["Action"])
@@ -232,7 +232,7 @@ def test_every_role_session_is_at_most_one_hour(synthesized: Synthesized, env_na
 
 def test_every_training_identity_is_explicitly_denied_validation(synthesized: Synthesized, env_name: str) -> None:
     stack = synthesized.stack(env_name)
-    roles = {body["//"]["metadata"]["path"].split("/", 1)[1]: logical
+    roles = {path_of(body): logical
              for logical, body in resources(stack, "aws_iam_role").items()}
     validation_policy = by_path(stack, "aws_s3_bucket_policy")["data_lake/validation/policy"]
     denied_principals = {s["Principal"]["AWS"] for s in statements(validation_policy["policy"])

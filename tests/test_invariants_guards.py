@@ -2,7 +2,7 @@
 
 The requirement is asserted, not the output. Limits come from docs/controls.md and the seed's access table (README,
 "Constructs"), written here; principals, resources and the full action set of every Allow and Deny a control
-depends on are checked, and access is decided with AWS's evaluation logic (``blueprint.policy_eval``) over every
+depends on are checked, and access is decided with AWS's evaluation logic (``blueprint.drill.policy_eval``) over every
 identity, bucket, endpoint and key policy (``tests/access_matrix.py``), ARN patterns included.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from blueprint import drill
-from blueprint.policy_eval import Decision, Request, evaluate
+from blueprint.drill import platform as drill
+from blueprint.drill.policy_eval import Decision, Request, evaluate
 from tests import access_matrix
 from tests.access_matrix import (
     ADMINISTRATOR,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Synthesized
-from tests.tfjson import as_list, by_path, logical_id, resources, statements
+from tests.tfjson import as_list, by_path, logical_id, path_of, resources, statements
 
 PERSONAS = ("data_engineer", "model_trainer", "model_deployer", "security_auditor", "break_glass")
 READ, WRITE = "s3:GetObject", "s3:PutObject"
@@ -39,7 +39,7 @@ def test_every_persona_is_reached_only_through_the_identity_provider_with_a_sour
         assert sorted(as_list(tags["Action"])) == ["sts:SetSourceIdentity", "sts:TagSession"]
         assert role["max_session_duration"] <= 3600
         boundary = "break_glass_boundary" if persona == "break_glass" else "boundary"
-        assert role["permissions_boundary"].startswith(f"${{aws_iam_policy.identities_{boundary}_policy")
+        assert role["permissions_boundary"].startswith(f"${{aws_iam_policy.platform_identities_{boundary}_policy")
         # no role tag may stand in for the IdP's MFA session tag
         assert config.identity.federation.mfa_session_tag not in role["tags"]
         assert role["tags"] == {"ztai:persona": persona, "ztai:kind": "human",
@@ -107,7 +107,7 @@ def _matrix(stack: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
     """role path -> bucket/prefix -> {'read', 'write'} after explicit denies (identity + bucket policies)."""
     bucket_names = {f"${{aws_s3_bucket.{logical}.arn}}": body["//"]["metadata"]["path"].split("/")[-2]
                     for logical, body in resources(stack, "aws_s3_bucket").items()}
-    role_arns = {f"${{aws_iam_role.{logical}.arn}}": body["//"]["metadata"]["path"].split("/", 1)[1].rsplit("/", 1)[0]
+    role_arns = {f"${{aws_iam_role.{logical}.arn}}": path_of(body).rsplit("/", 1)[0]
                  for logical, body in resources(stack, "aws_iam_role").items()}
     bucket_denies: dict[str, list[tuple[str, str]]] = {}
     for body in resources(stack, "aws_s3_bucket_policy").values():

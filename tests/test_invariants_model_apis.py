@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from blueprint import emulator_gaps
-from blueprint.config import LoadedEnvironment
+from stacks.config import emulator_gaps
+from stacks.config.model import LoadedEnvironment
 from tests.conftest import Synthesized
 from tests.tfjson import as_list, by_path, logical_id, resources, statements
 
@@ -244,8 +244,8 @@ def test_emulator_with_model_apis_names_the_guardrail_switch(tmp_path_factory: p
                                                              ) -> None:
     """No repository environment turns model APIs on in `local`; one that does gets the named capability switch,
     still requires a guardrail of its own account, and keeps the endpoint, grants, logging and spike alarms."""
-    from blueprint.config import EnvironmentConfig
-    from blueprint.synth import synthesize
+    from stacks.config.model import EnvironmentConfig
+    from stacks.synth import synthesize
 
     local = loaded_environments["local"]
     data = local.config.model_dump(mode="json", exclude_none=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from blueprint import emulator_gaps
+from stacks.config import emulator_gaps
 from tests.conftest import PROJECT_ROOT, Synthesized
-from tests.tfjson import as_list, by_path, logical_id, resources, statements, target
+from tests.tfjson import as_list, by_path, logical_id, path_of, resources, statements, target
 
 CLOUD = ("dev", "staging", "prod")
 DATA_BUCKETS = ("raw", "features", "training", "validation", "models")
@@ -49,7 +49,7 @@ def test_each_log_source_gets_scoped_archive_statements(synthesized: Synthesized
     config = synthesized.environments[env_name].config
     policies = {_path(target(stack, p["bucket"].replace(".id}", ".arn}"))): p
                 for p in resources(stack, "aws_s3_bucket_policy").values()}
-    archive = statements(policies[f"{env_name}/log_archive/archive/bucket"]["policy"])
+    archive = statements(policies[f"{env_name}/platform/log_archive/archive/bucket"]["policy"])
     by_sid = {s["Sid"]: s for s in archive}
     trail_arn = f"arn:aws:cloudtrail:{config.region}:{config.account_id}:trail/ztai-{env_name}-trail"
     for sid in ("CloudTrailAclCheck", "CloudTrailWrite"):
@@ -58,7 +58,7 @@ def test_each_log_source_gets_scoped_archive_statements(synthesized: Synthesized
         assert by_sid[sid]["Condition"]["StringEquals"]["aws:SourceAccount"] == config.account_id
     assert by_sid["CloudTrailWrite"]["Resource"].endswith(f"/AWSLogs/{config.account_id}/*")
     assert by_sid["VpcFlowLogsDelivery"]["Condition"]["StringEquals"]["aws:SourceAccount"] == config.account_id
-    sink = statements(policies[f"{env_name}/log_archive/access_logs/bucket"]["policy"])
+    sink = statements(policies[f"{env_name}/platform/log_archive/access_logs/bucket"]["policy"])
     alb = [s for s in sink if s["Sid"].startswith("LoadBalancerLogs")]
     assert len(alb) == 1 and alb[0]["Action"] == "s3:PutObject"
     assert alb[0]["Resource"].endswith(f"/alb/ztai-{env_name}-serving/AWSLogs/{config.account_id}/*")
@@ -119,7 +119,7 @@ def test_never_granted_principal_baseline_comes_from_the_grants(synthesized: Syn
     the filter excludes exactly the roles that hold a grant on the bucket (and no one else)."""
     stack = synthesized.stack(env_name)
     filters = {f["name"]: f["pattern"] for f in resources(stack, "aws_cloudwatch_log_metric_filter").values()}
-    roles = {_path(body).split("/", 1)[1]: logical for logical, body in resources(stack, "aws_iam_role").items()}
+    roles = {path_of(body): logical for logical, body in resources(stack, "aws_iam_role").items()}
 
     def excluded(bucket: str) -> set[str]:
         pattern = filters[f"ztai-{env_name}-unexpected-principal-{bucket}"]
@@ -187,7 +187,7 @@ def test_quarantine_function_runtime_controls(synthesized: Synthesized, env_name
     variables = function["environment"]["variables"]
     assert variables["QUARANTINE_WINDOW_MINUTES"] == str(config.quarantine.window_minutes)
     assert variables["MANAGED_ROLE_PREFIX"] == f"ztai-{env_name}-"
-    roles = {_path(b).split("/", 1)[1]: lid for lid, b in resources(stack, "aws_iam_role").items()}
+    roles = {path_of(b): lid for lid, b in resources(stack, "aws_iam_role").items()}
     protected = variables["PROTECTED_ROLE_ARNS"].split(",")
     for path in ("identities/break_glass/role", "identities/security_auditor/role", "quarantine/role/role",
                  "quarantine/scheduler_role/role", "audit_trail/delivery_role/role",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from tests.conftest import Synthesized
-from tests.tfjson import as_list, by_path, ref, resources, statements, target
+from tests.tfjson import as_list, by_path, path_of, ref, resources, statements, target
 
 INTERFACE_SERVICES = {"sts", "kms", "logs", "ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime"}
 OPEN = {"0.0.0.0/0", "::/0"}
@@ -95,7 +95,7 @@ def test_default_security_group_emptied_and_nacls_set(synthesized: Synthesized, 
         nacl = nacls[f"{network}/private_nacl"]
         associated = {ref(s)[1] for s in nacl["subnet_ids"]}  # type: ignore[index]
         expected = {k for k, v in resources(stack, "aws_subnet").items()
-                    if v["//"]["metadata"]["path"].split("/")[1] == network}
+                    if path_of(v).split("/")[0] == network}
         assert associated == expected and len(expected) == len([p for p in subnets if p.startswith(network)])
         for rule in nacl["ingress"]:
             if rule["cidr_block"] == "0.0.0.0/0":

@@ -1,7 +1,7 @@
 """Invariants of the organization stacks, asserted on the synthesized JSON (environments/organization*.yaml):
 the OU layout and account placement, every SCP statement (Deny, actions, exemptions), the RCP data perimeter
 (aws:PrincipalOrgID / aws:SourceOrgID / aws:PrincipalIsAWSService), Organizations' size and attachment limits,
-and the documents' effect under AWS's evaluation semantics (blueprint.policy_eval)."""
+and the documents' effect under AWS's evaluation semantics (blueprint.drill.policy_eval)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from blueprint import gate
-from blueprint.config import (
+from blueprint.drill.policy_eval import Decision, Request, evaluate
+from blueprint.gate import runner as gate
+from stacks.config.loader import load_selection
+from stacks.config.model import (
     MAX_ORGANIZATION_POLICY_CHARACTERS,
     DataPerimeterConfig,
     GuardrailsConfig,
     LoadedOrganization,
     OrganizationConfig,
 )
-from blueprint.loader import load_selection
-from blueprint.policy_eval import Decision, Request, evaluate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT / "constructs"))
@@ -42,7 +42,7 @@ def organizations() -> dict[str, LoadedOrganization]:
 
 @pytest.fixture(scope="module")
 def outdir(tmp_path_factory: pytest.TempPathFactory, organizations: dict[str, LoadedOrganization]) -> Path:
-    from blueprint.synth import synthesize
+    from stacks.synth import synthesize
 
     out = tmp_path_factory.mktemp("organization") / "cdktf.out"
     synthesize([], out, list(organizations.values()))
@@ -159,7 +159,7 @@ def test_member_accounts_are_placed_in_their_ous_and_adopted_accounts_only_place
 
 
 def test_adoptions_name_the_configured_ids(outdir: Path, organizations: dict[str, LoadedOrganization]) -> None:
-    from blueprint.deploy_organization import adoptions
+    from blueprint.deploy.organization import adoptions
 
     config = organizations["organization"].config
     found = adoptions(stack(outdir, "organization"), config)
@@ -253,8 +253,8 @@ def test_keys_are_deleted_only_by_break_glass_and_protected_roles_change_only_by
 
 def test_protected_names_exist_in_the_synthesized_workload_stack(synthesized: Any) -> None:
     """Against the real workload stack: every protected pattern matches at least one role/policy it creates."""
-    from blueprint.config import DEFAULT_PROTECTED_POLICY_NAMES, DEFAULT_PROTECTED_ROLE_NAMES
-    from blueprint.policy_eval import _like
+    from blueprint.drill.policy_eval import _like
+    from stacks.config.model import DEFAULT_PROTECTED_POLICY_NAMES, DEFAULT_PROTECTED_ROLE_NAMES
 
     workload = synthesized.stack("dev")
     roles = [body["name"] for body in workload["resource"]["aws_iam_role"].values()]

@@ -111,6 +111,7 @@ def test_every_data_bucket_denies_object_access_to_everyone_outside_its_grants(
     buckets = by_path(stack, "aws_s3_bucket")
     policies = {target(stack, body["bucket"].replace(".id}", ".arn}"))["bucket"]: body
                 for body in resources(stack, "aws_s3_bucket_policy").values()}
+    (deployer,) = stack["data"]["aws_iam_session_context"]  # the principal running terraform
     for name in DATA_BUCKETS:
         bucket = buckets[f"data_lake/{name}/bucket"]
         logical = logical_id(stack, "aws_s3_bucket", f"data_lake/{name}/bucket")
@@ -138,7 +139,7 @@ def test_every_data_bucket_denies_object_access_to_everyone_outside_its_grants(
         assert not covers(listing["Action"], "s3:PutBucketPolicy")
         assert listing["Condition"]["BoolIfExists"] == {"aws:PrincipalIsAWSService": "false"}
         assert set(as_list(listing["Condition"]["ArnNotLike"]["aws:PrincipalArn"])) == granted | {
-            "${data.aws_iam_session_context.deployer.issuer_arn}"}, name
+            f"${{data.aws_iam_session_context.{deployer}.issuer_arn}}"}, name
     # validation: nobody is granted, so the perimeter has no exception but AWS services
     validation = {s["Sid"]: s for s in statements(policies[buckets["data_lake/validation/bucket"]["bucket"]]["policy"])}
     assert "ArnNotLike" not in validation["DenyPrincipalsOutsideTheGrants"]["Condition"]
@@ -313,7 +314,7 @@ def _human_session(role: Any, tag: str) -> dict[str, Any]:
 
 def test_keys_and_buckets_stay_administrable_by_the_deployer_and_break_glass(synthesized: Synthesized,
                                                                              env_name: str) -> None:
-    from blueprint.policy_eval import Request, evaluate
+    from blueprint.drill.policy_eval import Request, evaluate
     from tests.resolved_policies import resolve_stack
 
     config = synthesized.environments[env_name].config
@@ -352,7 +353,7 @@ def test_keys_and_buckets_stay_administrable_by_the_deployer_and_break_glass(syn
 def test_eventbridge_can_use_the_logs_key_only_for_its_own_queue_and_topic(synthesized: Synthesized,
                                                                           env_name: str) -> None:
     """Evaluated on the resolved key policy: EventBridge encrypting for another queue or topic is refused."""
-    from blueprint.policy_eval import Request, evaluate
+    from blueprint.drill.policy_eval import Request, evaluate
     from tests.resolved_policies import resolve_stack
 
     config = synthesized.environments[env_name].config

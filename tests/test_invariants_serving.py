@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from blueprint import emulator_gaps
+from stacks.config import emulator_gaps
 from tests.conftest import PROJECT_ROOT, Synthesized
 from tests.tfjson import as_list, by_path, logical_id, ref, resources, statements, target
 from zero_trust_ai.runtime.token_validator import MAX_TOKEN_TTL_SECONDS, PARAM_JWKS, SSM_PARAMETER_NAMES

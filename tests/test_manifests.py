@@ -94,7 +94,7 @@ def test_the_uploader_signs_the_sha256_of_its_payload() -> None:
     hash and the S3 checksum; a default put_object streams an unsigned trailer, which the bucket policies refuse."""
     import hashlib
 
-    from blueprint.drill import sdk_upload_headers
+    from blueprint.drill.platform import sdk_upload_headers
 
     default = sdk_upload_headers(lambda s3: s3.put_object(Bucket=BUCKET, Key="k", Body=b"payload"))
     platform = sdk_upload_headers(lambda s3: manifests.upload_artifact(s3, BUCKET, "k", b"payload", create_only=True))

@@ -2,7 +2,7 @@
 
 A surviving mutant, a mutation that finds nothing to mutate, or stale committed results fail the build. The harness
 runs in one subprocess against this session's synthesis (no second synth); docs/coverage/mutations.json is what the
-coverage matrices derive "covered" from (blueprint/traceability.py).
+coverage matrices derive "covered" from (blueprint/docs/traceability.py).
 """
 
 from __future__ import annotations

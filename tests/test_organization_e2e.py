@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from blueprint import emulator
-from blueprint.config import LoadedOrganization
-from blueprint.loader import load_selection
+from blueprint.deploy import emulator
+from stacks.config.loader import load_selection
+from stacks.config.model import LoadedOrganization
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -26,7 +26,7 @@ STACK = "organization-local"
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, LoadedOrganization]]:
     """A throwaway project root with organization-local (and the local environment it names) pointed at a free
     port; synthesized, emulator running."""
-    from blueprint.synth import synthesize
+    from stacks.synth import synthesize
 
     root = tmp_path_factory.mktemp("organization-e2e")
     (root / "environments").mkdir()
@@ -47,9 +47,9 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, s
 
 def test_apply_is_idempotent_and_the_deployed_policies_are_the_synthesized_ones(
         deployed: tuple[Path, str, LoadedOrganization]) -> None:
-    from blueprint.deploy_organization import deploy
-    from blueprint.drill_organization import read_organization
-    from blueprint.verify import clients
+    from blueprint.deploy.organization import deploy
+    from blueprint.drill.organization import read_organization
+    from blueprint.verify.live import clients
 
     stack_dir, endpoint, organization = deployed
     result = deploy(stack_dir, fresh_emulator=True)
@@ -77,9 +77,9 @@ def test_apply_is_idempotent_and_the_deployed_policies_are_the_synthesized_ones(
 
 
 def test_organization_drill_verdicts(deployed: tuple[Path, str, LoadedOrganization]) -> None:
-    from blueprint.drill_organization import ORGANIZATION, organization_attempts
-    from blueprint.policy_eval import Decision
-    from blueprint.verify import clients
+    from blueprint.drill.organization import ORGANIZATION, organization_attempts
+    from blueprint.drill.policy_eval import Decision
+    from blueprint.verify.live import clients
 
     _, endpoint, organization = deployed
     verdicts: dict[str, tuple[str, str, str]] = {}

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from blueprint import gate
+from blueprint.gate import runner as gate
 
 MFA_TRUST = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/sso/X"}, "Action": "sts:AssumeRole",

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from blueprint import policy_eval
-from blueprint.policy_eval import Request, evaluate
+from blueprint.drill import policy_eval
+from blueprint.drill.policy_eval import Request, evaluate
 from tests.parity import hand_cases
 from tests.parity.harness import Case, ours
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from blueprint import gate
+from blueprint.gate import runner as gate
 from tests.conftest import Synthesized
 
 
@@ -151,14 +151,15 @@ def test_a_new_insecure_resource_fails_the_gate_and_names_its_construct(synthesi
     stack_file = outdir / "stacks" / "dev" / "cdk.tf.json"
     stack = json.loads(stack_file.read_text(encoding="utf-8"))
     stack["resource"]["aws_security_group"]["rogue_sg_1234ABCD"] = {
-        "//": {"metadata": {"path": "dev/training_network/rogue_sg", "uniqueId": "rogue_sg_1234ABCD"}},
+        "//": {"metadata": {"path": "dev/platform/training_network/rogue_sg", "uniqueId": "rogue_sg_1234ABCD"}},
         "name": "rogue", "description": "ssh from anywhere", "vpc_id": "vpc-123",
         "ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"],
                      "description": "ssh", "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [],
                      "self": False}],
     }
     keys = stack["resource"]["aws_kms_key"]
-    key_id = next(name for name, body in keys.items() if body["//"]["metadata"]["path"] == "dev/keys/features/key")
+    key_id = next(name for name, body in keys.items()
+                  if body["//"]["metadata"]["path"] == "dev/platform/keys/features/key")
     key_policy = json.loads(keys[key_id]["policy"])
     grant = next(s for s in key_policy["Statement"] if "kms:Decrypt" in s["Action"] and "root" not in str(s))
     grant["Principal"] = {"AWS": "*"}

@@ -1,4 +1,4 @@
-"""blueprint.policy_eval agrees with an independent IAM evaluator (@cloud-copilot/iam-simulate, a test-only npm
+"""blueprint.drill.policy_eval agrees with an independent IAM evaluator (@cloud-copilot/iam-simulate, a test-only npm
 devDependency, AGPL) on a corpus: the hand-written cases of every semantic point, and a matrix generated from every
 synthesized environment's policies (tests/parity/matrix.py). The red-team drill's evaluated attempts are compared
 in tests/test_deploy_e2e.py. Every disagreement fails unless tests/parity/known_differences.yaml explains it."""
@@ -9,7 +9,7 @@ import collections
 
 import pytest
 
-from blueprint import policy_eval
+from blueprint.drill import policy_eval
 from tests.conftest import ENVIRONMENTS, Synthesized
 from tests.parity import drill_corpus, hand_cases, harness, matrix
 from tests.resolved_policies import resolve_stack

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from blueprint import terraform
-from blueprint.progress import Reporter, TerraformProgress, choose_mode, follow_terraform, read_jsonl
+from blueprint.cli.progress import Reporter, TerraformProgress, choose_mode, follow_terraform, read_jsonl
+from blueprint.deploy import terraform
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform_json"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from blueprint import schema
+from stacks.config import schema
 
 
 def test_committed_schema_matches_the_models() -> None:
     committed = schema.SCHEMA_PATH.read_text(encoding="utf-8")
-    assert committed == schema.render(), "run: .venv/bin/python -m blueprint.schema"
+    assert committed == schema.render(), "run: .venv/bin/python -m stacks.config.schema"
 
 
 def test_schema_forbids_unknown_fields_everywhere() -> None:

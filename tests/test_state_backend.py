@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from blueprint import emulator, terraform
-from blueprint.loader import load_all
-from blueprint.verify import clients
+from blueprint.deploy import emulator, terraform
+from blueprint.verify.live import clients
+from stacks.config.loader import load_all
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -28,7 +28,7 @@ STATE_BUCKET = "ztai-local-tfstate-123456789012"
 
 @pytest.fixture(scope="module")
 def lock_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, dict[str, Any]]]:
-    from blueprint.synth import synthesize
+    from stacks.synth import synthesize
 
     root = tmp_path_factory.mktemp("state")
     (root / "environments").mkdir()

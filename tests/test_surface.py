@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from blueprint import surface
+from blueprint.docs import surface
 from tests.conftest import ENVIRONMENTS, Synthesized
 
 
@@ -23,9 +23,9 @@ def generated(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory
 def test_committed_map_matches_the_code(generated: Path, env: str) -> None:
     for suffix in (".md", ".svg", ".png"):
         committed = surface.DOCS / f"{env}{suffix}"
-        assert committed.exists(), f"missing {committed}; run: python -m blueprint.surface"
+        assert committed.exists(), f"missing {committed}; run: python -m blueprint.docs.surface"
         assert committed.read_bytes() == (generated / f"{env}{suffix}").read_bytes(), (
-            f"{committed.name} is stale: the platform changed; run `python -m blueprint.surface` and commit")
+            f"{committed.name} is stale: the platform changed; run `python -m blueprint.docs.surface` and commit")
 
 
 def test_nothing_is_reachable_from_outside(synthesized: Synthesized, env_name: str) -> None:
@@ -68,16 +68,16 @@ def test_an_open_security_group_is_reported(synthesized: Synthesized) -> None:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_committed_coverage_matrix_matches_the_code(synthesized: Synthesized, tmp_path: Path, env: str) -> None:
-    from blueprint import traceability
+    from blueprint.docs import traceability
 
     traceability.generate(synthesized.outdir, tmp_path)
     committed = traceability.DOCS / f"{env}.md"
     assert committed.read_text(encoding="utf-8") == (tmp_path / f"{env}.md").read_text(encoding="utf-8"), (
-        "coverage matrix is stale: run `python -m blueprint.traceability`")
+        "coverage matrix is stale: run `python -m blueprint.docs.traceability`")
 
 
 def test_every_construct_declares_known_controls_and_gaps_are_visible(synthesized: Synthesized) -> None:
-    from blueprint import traceability
+    from blueprint.docs import traceability
     from zero_trust_ai.controls import BY_ID
 
     text = (traceability.DOCS / "prod.md").read_text(encoding="utf-8")
@@ -87,7 +87,7 @@ def test_every_construct_declares_known_controls_and_gaps_are_visible(synthesize
         if line.startswith("| ZT-"):
             assert line.rstrip().endswith("covered |"), line
     # and a control nobody implements would show up as a GAP, not vanish
-    from blueprint.traceability import render
+    from blueprint.docs.traceability import render
     from zero_trust_ai.controls import CATALOGUE, Control
 
     phantom = Control("ZT-XXX-9", 5, "a control no construct implements", (1,), ("Data",), (), ())

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from blueprint import gate, loader, pki
-from blueprint.terraform import terraform_env
+from blueprint.deploy.terraform import terraform_env
+from blueprint.gate import runner as gate
+from stacks.config import loader, pki
 from tests.conftest import ENVIRONMENTS, PROJECT_ROOT, Synthesized
 
 
@@ -81,12 +82,14 @@ def test_selecting_a_subset_with_the_documented_switch(tmp_path: Path) -> None:
 @pytest.mark.parametrize("env", ["local"])
 def test_construct_index_maps_paths_to_project_sources(synthesized: Synthesized, env: str) -> None:
     index = json.loads((synthesized.outdir / "stacks" / env / "constructs.json").read_text(encoding="utf-8"))
-    assert index[f"{env}/training_network"]["source"] == "constructs/zero_trust_ai/private_network.py"
-    assert index[f"{env}/data_lake/models"]["source"] == "constructs/zero_trust_ai/secure_bucket.py"
+    assert index[f"{env}/platform/training_network"]["source"] == "constructs/zero_trust_ai/private_network.py"
+    assert index[f"{env}/platform/data_lake/models"]["source"] == "constructs/zero_trust_ai/secure_bucket.py"
+    assert index[f"{env}/platform"]["source"] == "constructs/zero_trust_ai/platform.py"
     assert index[env]["source"] == "stacks/platform_stack.py"
     # provider-level resources are not listed: the gate maps them to the nearest listed ancestor
-    assert f"{env}/training_network/vpc" not in index
-    assert gate._source_for(f"{env}/training_network/vpc", index) == "constructs/zero_trust_ai/private_network.py"
+    assert f"{env}/platform/training_network/vpc" not in index
+    assert gate._source_for(f"{env}/platform/training_network/vpc", index) == \
+        "constructs/zero_trust_ai/private_network.py"
 
 
 def test_npx_cdktf_synth_runs_the_app_and_writes_every_stack(tmp_path: Path, synthesized: Synthesized) -> None:

@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+from stacks.paths import below_root
+
 REF = re.compile(r"\$\{(aws_[a-z0-9_]+)\.([A-Za-z0-9_]+)\.([a-z_]+)\}")
 
 
@@ -14,7 +16,8 @@ def resources(stack: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]
 
 
 def path_of(body: dict[str, Any]) -> str:
-    return str(body["//"]["metadata"]["path"]).split("/", 1)[1]
+    """The construct path below the stack and the platform construct: ``data_lake/raw/bucket``."""
+    return below_root(str(body["//"]["metadata"]["path"]))
 
 
 def by_path(stack: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from constructs import Construct
 
@@ -35,6 +35,10 @@ class PlatformConstruct(Construct):
 
     construct_path: str
     construct_index: dict[str, dict[str, str]]
+    # The path below the nearest composition root (a stack, or a construct that sets ``composition_root``, such as
+    # ZeroTrustAiPlatform): names derived from it (policy Sids) do not change when the composition moves.
+    relative_path: str
+    composition_root: ClassVar[bool] = False
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
@@ -43,6 +47,9 @@ class PlatformConstruct(Construct):
         if parent_path is None:
             parent_path = scope.node.path  # a foreign scope: one jsii call
         self.construct_path = f"{parent_path}/{id}" if parent_path else id
+        parent_relative = getattr(parent, "relative_path", None)
+        self.relative_path = (id if parent_relative is None or getattr(parent, "composition_root", False)
+                              else f"{parent_relative}/{id}")
         index = getattr(parent, "construct_index", None)
         if index is None:
             index = {}

@@ -1,7 +1,7 @@
 """The control catalogue: every zero-trust control of the platform, mapped to frameworks.
 
 Each construct class declares the controls it implements (``implements = ("ZT-NET-1", ...)``);
-``blueprint.traceability`` joins that with the constructs present in an environment and with the tests
+``blueprint.docs.traceability`` joins that with the constructs present in an environment and with the tests
 listed here to produce a coverage matrix per environment, gaps included.
 
 NIST SP 800-207 tenets (numbered as in section 2.1): 1 all data sources and services are resources;
@@ -248,9 +248,9 @@ BY_ID = {control.id: control for control in CATALOGUE}
 
 # Controls provided by project tooling rather than by a construct in the stack.
 TOOLING: dict[str, str] = {
-    "ZT-MAP-1": "blueprint/surface.py",
-    "ZT-TEST-1": "blueprint/gate.py + policy/checks/",
-    "ZT-TEST-2": "blueprint/drill.py + blueprint/drill_response.py",
+    "ZT-MAP-1": "blueprint/docs/surface.py",
+    "ZT-TEST-1": "blueprint/gate/runner.py + policy/checks/",
+    "ZT-TEST-2": "blueprint/drill/platform.py + blueprint/drill/response.py",
 }
 # A workload environment's account is guarded by the organization stack (environments/organization*.yaml lists it).
 TOOLING["ZT-ORG-1"] = "stacks/organization_stack.py (environments/organization*.yaml)"

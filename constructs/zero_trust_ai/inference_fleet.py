@@ -48,7 +48,7 @@ class InferenceFleetProps(BaseModel):
     token_settings_path: str = Field(description="SSM path of the token validator settings (user data).")
     root_volume_gb: int = Field(default=200, ge=30, description="Default: 200 GiB for model weights.")
     ignore_tag_specification_drift_reason: str | None = Field(
-        default=None, min_length=20, description="Emulator gap only (see blueprint/emulator_gaps.py).")
+        default=None, min_length=20, description="Emulator gap only (see stacks/config/emulator_gaps.py).")
 
 
 class InferenceFleet(PlatformConstruct):

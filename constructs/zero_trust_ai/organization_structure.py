@@ -87,7 +87,7 @@ class OrganizationStructure(PlatformConstruct):
 
     Adopted resources (an existing organization or account) are imported into the state before the first deploy,
     never created: :attr:`adoptions` maps their Terraform addresses to the ids to import
-    (``python -m blueprint.deploy_organization adopt organization`` runs ``terraform import`` for each). Import
+    (``python -m blueprint.deploy.organization adopt organization`` runs ``terraform import`` for each). Import
     blocks would do the same inside the plan, but the policy gate's checkov cannot parse them."""
 
     implements: ClassVar[tuple[str, ...]] = ("ZT-ORG-1",)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import weakref
 from collections.abc import Sequence
 from typing import ClassVar
 
+from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.default_network_acl import DefaultNetworkAcl
 from cdktf_cdktf_provider_aws.default_route_table import DefaultRouteTable
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
@@ -18,19 +20,22 @@ from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from zero_trust_ai import actions
+from zero_trust_ai import actions, validation
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import PolicyDocument, Statement
 from zero_trust_ai.secure_bucket import SecureBucket
+from zero_trust_ai.validation import PrivateCidr, RetentionDays
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
 DEFAULT_INTERFACE_ENDPOINTS = ("sts", "kms", "logs", "ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime")
 # Extra endpoints for a VPC that runs AWS Batch on EC2 (the ECS agent on each instance).
 BATCH_INTERFACE_ENDPOINTS = ("ecs", "ecs-agent", "ecs-telemetry")
+# The CIDRs of the PrivateNetworks created so far, per stack (PrivateNetwork refuses overlapping siblings).
+_NETWORKS_BY_STACK: weakref.WeakKeyDictionary[TerraformStack, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 class PrivateNetworkProps(BaseModel):
@@ -39,8 +44,9 @@ class PrivateNetworkProps(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9-]{3,40}$", description="Name tag prefix, e.g. ``ztai-prod-training``.")
-    cidr_block: str = Field(description="Private IPv4 CIDR (validated at the config edge).")
-    availability_zones: Sequence[str] = Field(min_length=1)
+    cidr_block: PrivateCidr = Field(description="Private (RFC 1918) IPv4 CIDR of /16../24; it must not overlap "
+                                    "another PrivateNetwork of the same stack (the VPCs are segmented).")
+    availability_zones: Sequence[str] = Field(min_length=1, description="One private subnet per zone (of region).")
     subnet_prefix_length: int = Field(ge=16, le=28)
     region: str
     account_id: str = Field(pattern=r"^\d{12}$")
@@ -52,7 +58,22 @@ class PrivateNetworkProps(BaseModel):
         min_length=1, description="Bucket name patterns the S3 gateway endpoint lets workloads reach (``ztai-prod-*``)."
     )
     flow_log_aggregation_seconds: int = Field(default=60, description="60 or 600; default 60 for faster detection.")
-    log_retention_days: int = Field(default=365, ge=365, description="Retention of the CloudWatch flow-log group.")
+    log_retention_days: RetentionDays = Field(default=365, description="Retention of the CloudWatch flow-log group.")
+
+    @model_validator(mode="after")
+    def _subnets_fit(self) -> PrivateNetworkProps:
+        if self.flow_log_aggregation_seconds not in (60, 600):
+            raise validation.InvalidInput(
+                f"flow_log_aggregation_seconds {self.flow_log_aggregation_seconds} is not one VPC flow logs accept",
+                fix="use 60 (the default, faster detection) or 600")
+        validation.listed_once(list(self.availability_zones), what="an availability zone",
+                               fix="list each AZ once")
+        for zone in self.availability_zones:
+            validation.zone_in_region(zone, self.region)
+        network = ipaddress.ip_network(self.cidr_block)
+        validation.subnet_prefix_fits("cidr_block", network, self.subnet_prefix_length)
+        validation.subnets_for_zones([network], self.subnet_prefix_length, len(self.availability_zones))
+        return self
 
 
 class PrivateNetwork(PlatformConstruct):
@@ -72,12 +93,20 @@ class PrivateNetwork(PlatformConstruct):
 
     implements: ClassVar[tuple[str, ...]] = ('ZT-NET-1', 'ZT-NET-2', 'ZT-NET-3')
 
+    def _segment_from_siblings(self) -> None:
+        """Refuse a CIDR that overlaps another PrivateNetwork of the same stack: segmentation is the point."""
+        networks = _NETWORKS_BY_STACK.setdefault(TerraformStack.of(self), {})
+        validation.disjoint_networks({**networks, f"the cidr_block of {self.construct_path}": self.props.cidr_block},
+                                     fix="give each PrivateNetwork of a stack its own, non-overlapping range")
+        networks[f"the cidr_block of {self.construct_path}"] = self.props.cidr_block
+
     def __init__(
         self, scope: Construct, id: str, *, props: PrivateNetworkProps, flow_log_archive: SecureBucket,
         logs_key: PlatformKey,
     ) -> None:
         super().__init__(scope, id)
         self.props = props
+        self._segment_from_siblings()
         network = ipaddress.ip_network(props.cidr_block)
         self.vpc = Vpc(
             self,

@@ -320,7 +320,7 @@ class SecureBucket(PlatformConstruct):
 
     def accept_access_logs_from(self, source: SecureBucket) -> None:
         """Let S3 server access logging of ``source`` (only) write under ``s3-access/<source>/``."""
-        label = "".join(part.title() for part in source.node.path.split("/")[1:] if part)
+        label = "".join(part.title() for part in source.relative_path.split("/") if part)
         label = "".join(ch for ch in label if ch.isalnum())
         self.policy.add(
             Statement(sid=f"AccessLogsFrom{label}", effect="Allow", principals={"Service": "logging.s3.amazonaws.com"},

@@ -69,7 +69,7 @@ class FunctionOptOuts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     ignore_dead_letter_config_drift_reason: str | None = Field(
-        default=None, min_length=20, description="Emulator gap only (see blueprint/emulator_gaps.py).")
+        default=None, min_length=20, description="Emulator gap only (see stacks/config/emulator_gaps.py).")
     code_signing_opt_out_reason: str | None = Field(
         default=None, min_length=20,
         description="Why the package is deployed without a signing job and code-signing config (emulator gap "
@@ -230,7 +230,7 @@ class SignedFunction(PlatformConstruct):
         )
         if props.code_signing_opt_out_reason is not None:
             # Emulator only: the package goes straight from the asset (moto cannot sign it, and refuses
-            # uploads into policy-protected buckets -- see blueprint/emulator_gaps.py).
+            # uploads into policy-protected buckets -- see stacks/config/emulator_gaps.py).
             return {"filename": asset.path,
                     "source_code_hash": base64.b64encode(bytes.fromhex(code.sha256_hex)).decode()}
         folder = f"functions/{props.short_name}"

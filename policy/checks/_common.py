@@ -1,6 +1,6 @@
 """Helpers shared by the AI-platform checks (checkov passes attribute values wrapped in lists).
 
-The gate scans every stack in two renderings (blueprint/gate.py): the synthesized terraform JSON, where a
+The gate scans every stack in two renderings (blueprint/gate/runner.py): the synthesized terraform JSON, where a
 policy attribute is a JSON string, and a static plan, where checkov has already decoded it into an object.
 Nested blocks and metadata arrive as lists of dicts in both. These helpers read either shape.
 """
@@ -57,17 +57,25 @@ def blocks(conf: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def construct_path(conf: dict[str, Any]) -> str:
-    """The cdktf construct path from the ``//`` metadata (``<env>/data_lake/raw/policy``), or ''."""
+    """The cdktf construct path from the ``//`` metadata (``<env>/platform/data_lake/raw/policy``), or ''."""
     meta = first(conf, "//") or {}
     metadata = first(meta, "metadata") if isinstance(meta, dict) else None
     path = first(metadata, "path") if isinstance(metadata, dict) else None
     return path if isinstance(path, str) else ""
 
 
+# The id of the platform construct in the app's environment stacks (stacks/paths.py; checkov runs in its own
+# virtualenv, which cannot import the app).
+PLATFORM_ID = "platform"
+
+
 def under(conf: dict[str, Any], component: str) -> bool:
-    """True when the resource's construct path (below the stack) starts with ``component``."""
-    parts = construct_path(conf).split("/")
-    return len(parts) > 1 and parts[1] == component
+    """True when the resource's construct path below the stack (and the platform construct) starts with
+    ``component``: ``dev/platform/data_lake/raw/policy`` is under ``data_lake``."""
+    parts = construct_path(conf).split("/")[1:]
+    if parts and parts[0] == PLATFORM_ID:
+        parts = parts[1:]
+    return bool(parts) and parts[0] == component
 
 
 def statement_list(statement: dict[str, Any], key: str) -> list[str]:

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from stacks.paths import below_root
+
 ENVIRONMENTS = ("dev", "local", "prod", "staging")
 CLOUD = ("dev", "prod", "staging")  # local has emulator capability switches (mTLS, DNS Firewall, code signing)
 ISSUE_22 = "issue 22 probe"  # the classes that survived the independent probe
@@ -38,13 +40,13 @@ class Target:
     def at(self, type_name: str, path: str) -> dict[str, Any] | None:
         """The resource of ``type_name`` at construct path ``path`` (below the stack), or None."""
         for body in self.resources(type_name).values():
-            if str(body.get("//", {}).get("metadata", {}).get("path", "")).split("/", 1)[-1] == path:
+            if below_root(str(body.get("//", {}).get("metadata", {}).get("path", ""))) == path:
                 return body
         return None
 
     def logical(self, type_name: str, path: str) -> str | None:
         for logical, body in self.resources(type_name).items():
-            if str(body.get("//", {}).get("metadata", {}).get("path", "")).split("/", 1)[-1] == path:
+            if below_root(str(body.get("//", {}).get("metadata", {}).get("path", ""))) == path:
                 return logical
         return None
 

@@ -159,7 +159,7 @@ def _run_pytest(selection: Sequence[str], outdir: Path, *, stop_first: bool, des
 
 
 def _environments() -> dict[str, Any]:
-    from blueprint.loader import load_all
+    from stacks.config.loader import load_all
 
     return {e.name: e.config for e in load_all(PROJECT_ROOT / "environments", display_root=PROJECT_ROOT)}
 
@@ -249,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in (PROJECT_ROOT, PROJECT_ROOT / "constructs"):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
-    from blueprint import runtime
+    from stacks import jsii_runtime as runtime
 
     runtime.prepare()  # the invariant modules import construct classes: the lazy provider import, once
     report = run(args.outdir.resolve(), only=args.only, strict=args.strict, verbose=args.verbose,
@@ -270,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         committed = report.document()
         RESULTS.write_text(json.dumps(committed, indent=2) + "\n", encoding="utf-8")
-        from blueprint import traceability
+        from blueprint.docs import traceability
 
         for path in traceability.generate(args.outdir.resolve()):
             print(f"wrote {path.relative_to(PROJECT_ROOT)}")

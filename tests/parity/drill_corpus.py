@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from blueprint import policy_eval
+from blueprint.drill import policy_eval
 from tests.parity import harness
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from blueprint.policy_eval import Request
+from blueprint.drill.policy_eval import Request
 from tests.parity.harness import Case
 
 A = "123456789012"  # the caller's account

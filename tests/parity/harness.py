@@ -1,4 +1,4 @@
-"""Compare ``blueprint.policy_eval`` with an independent evaluator, @cloud-copilot/iam-simulate (Node, test-only).
+"""Compare ``blueprint.drill.policy_eval`` with an independent evaluator, @cloud-copilot/iam-simulate (Node, test-only).
 
 A ``Case`` is one request with the policies that apply to it. ``simulate(cases)`` sends the whole batch to
 tests/parity/simulate.mjs in one Node process; ``disagreements(cases, known)`` lists every case where the two
@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from blueprint import policy_eval
-from blueprint.policy_eval import Request
+from blueprint.drill import policy_eval
+from blueprint.drill.policy_eval import Request
 
 HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parent.parent

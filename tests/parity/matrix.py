@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from blueprint.policy_eval import Request
+from blueprint.drill.policy_eval import Request
 from tests.parity.harness import Case
 from tests.resolved_policies import Bucket, Endpoint, Key, ResolvedStack, Role
 

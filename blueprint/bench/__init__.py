@@ -1,0 +1,1 @@
+"""The synthesis benchmark (``python -m blueprint.bench``)."""

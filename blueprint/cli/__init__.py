@@ -1,0 +1,1 @@
+"""The ``ztai`` command line (``python -m blueprint.cli``) and its live progress display."""

@@ -1,0 +1,1 @@
+"""Deployment: the local emulator, terraform runs with progress, and the organization stacks."""

@@ -1,0 +1,1 @@
+"""Generated documentation: the attack-surface map and the control traceability matrix."""

@@ -1,0 +1,1 @@
+"""Live verification of a deployed environment against its synthesized configuration."""

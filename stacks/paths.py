@@ -1,0 +1,14 @@
+"""Where a construct sits in the synthesized output: ``<stack>/platform/<tier>/...`` for an environment stack,
+``<stack>/<construct>/...`` for the organization stacks. The toolkit and the tests name constructs by the part below
+that root (``data_lake/raw/bucket``), the same in every environment."""
+
+from __future__ import annotations
+
+# The id of the ZeroTrustAiPlatform construct in every environment stack (stacks/platform_stack.py).
+PLATFORM_ID = "platform"
+
+
+def below_root(metadata_path: str) -> str:
+    """``dev/platform/data_lake/raw/bucket`` -> ``data_lake/raw/bucket`` (a cdktf ``//`` metadata path)."""
+    _stack, _, rest = metadata_path.partition("/")
+    return rest.removeprefix(f"{PLATFORM_ID}/")

@@ -1,0 +1,54 @@
+"""Moving the tiers into ``ZeroTrustAiPlatform`` changed logical ids and nothing else.
+
+Every environment's synthesized stack, normalized by :func:`tests.equivalence.normalize` (ids -> construct paths
+below the platform construct), equals the normalized output of the last commit before the refactoring.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+
+import pytest
+
+from tests import equivalence
+from tests.conftest import Synthesized
+
+
+def _diff(expected: dict, actual: dict) -> str:
+    a = json.dumps(expected, indent=1, sort_keys=True).splitlines()
+    b = json.dumps(actual, indent=1, sort_keys=True).splitlines()
+    return "\n".join(list(difflib.unified_diff(a, b, "before", "after", lineterm="", n=2))[:60])
+
+
+def test_every_environment_is_unchanged_modulo_ids(synthesized: Synthesized, env_name: str) -> None:
+    actual = equivalence.normalize(synthesized.stack(env_name))
+    expected = equivalence.baseline(env_name)
+    assert actual == expected, _diff(expected, actual)
+
+
+def test_every_resource_lives_below_the_platform_construct(synthesized: Synthesized, env_name: str) -> None:
+    stack = synthesized.stack(env_name)
+    paths = [body["//"]["metadata"]["path"] for section in ("resource", "data")
+             for bodies in stack.get(section, {}).values() for body in bodies.values()]
+    assert len(paths) > 200
+    assert all(path.startswith(f"{env_name}/platform/") for path in paths), sorted(
+        p for p in paths if not p.startswith(f"{env_name}/platform/"))[:5]
+
+
+@pytest.mark.parametrize("change", ["property", "reference", "resource"])
+def test_the_comparison_sees_a_change(synthesized: Synthesized, change: str) -> None:
+    stack = copy.deepcopy(synthesized.stack("dev"))
+    buckets = stack["resource"]["aws_s3_bucket"]
+    logical = sorted(buckets)[0]
+    if change == "property":
+        buckets[logical]["force_destroy"] = not buckets[logical].get("force_destroy", False)
+    elif change == "reference":
+        # the versioning of the first bucket now points at the second (same resources, one reference moved)
+        versioning = next(body for body in stack["resource"]["aws_s3_bucket_versioning"].values()
+                          if body["bucket"] == f"${{aws_s3_bucket.{logical}.id}}")
+        versioning["bucket"] = f"${{aws_s3_bucket.{sorted(buckets)[1]}.id}}"
+    else:
+        del buckets[logical]
+    assert equivalence.normalize(stack) != equivalence.baseline("dev")
