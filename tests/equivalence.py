@@ -6,7 +6,14 @@ reference to it (``${aws_x.<id>.attr}``, ``depends_on``), and drops only the ``/
 directories (named after the construct path) keep their file name, which carries the content hash.
 
 The baseline (``tests/fixtures/equivalence/<env>.json.gz``) is the normalized output of commit 3871a90, the last
-commit before the refactoring; write it with ``python -m tests.equivalence --write <cdktf.out of that commit>``.
+commit before the refactoring; write it with ``python -m tests.equivalence --write <cdktf.out of that commit>``. It
+stays fixed. What changed on purpose since is reviewed data, in ``tests/fixtures/equivalence/since.yaml``:
+
+* ``added``: construct-path prefixes of resources that did not exist before, each with its reason;
+* ``changed``: a resource (``<type>.<normalized name>``) and the properties that may differ, each with its reason;
+* ``removed``: resources that no longer exist, each with its reason.
+
+Everything else must be unchanged, property by property.
 """
 
 from __future__ import annotations
@@ -60,6 +67,54 @@ def normalize(stack: dict[str, Any]) -> dict[str, Any]:
         elif section != "//":
             out[section] = rewrite(body)
     return out
+
+
+SINCE = FIXTURES / "since.yaml"
+
+
+def differences(expected: dict[str, Any], actual: dict[str, Any], since: dict[str, Any]) -> list[str]:
+    """What differs between two normalized stacks and is not covered by a reviewed entry of ``since``."""
+    added = [(entry["prefix"], entry["reason"]) for entry in since.get("added", [])]
+    changed = {entry["resource"]: set(entry["properties"]) for entry in since.get("changed", [])}
+    removed = {entry["resource"] for entry in since.get("removed", [])}
+    problems: list[str] = []
+    for section in sorted(set(expected) | set(actual)):
+        if section not in ("resource", "data"):
+            if expected.get(section) != actual.get(section):
+                keys = sorted(set(expected.get(section, {})) ^ set(actual.get(section, {}))) or ["(values)"]
+                if not all(f"{section}.{key}" in changed for key in keys):
+                    problems.append(f"{section} differs: {keys}")
+            continue
+        before, after = expected.get(section, {}), actual.get(section, {})
+        for type_name in sorted(set(before) | set(after)):
+            old, new = before.get(type_name, {}), after.get(type_name, {})
+            for name in sorted(set(old) | set(new)):
+                resource = f"{type_name}.{name}"
+                if name not in old:
+                    if not any(name.startswith(prefix.replace("/", "__")) for prefix, _ in added):
+                        problems.append(f"added without a reviewed entry: {resource}")
+                elif name not in new:
+                    if resource not in removed:
+                        problems.append(f"removed without a reviewed entry: {resource}")
+                else:
+                    differing = {key for key in set(old[name]) | set(new[name])
+                                 if old[name].get(key) != new[name].get(key)}
+                    unexplained = differing - changed.get(resource, set())
+                    if unexplained:
+                        problems.append(f"changed without a reviewed entry: {resource} {sorted(unexplained)}")
+    return problems
+
+
+def load_since() -> dict[str, Any]:
+    import yaml
+
+    document = yaml.safe_load(SINCE.read_text(encoding="utf-8")) if SINCE.exists() else None
+    since = dict(document or {})
+    for kind in ("added", "changed", "removed"):
+        for entry in since.get(kind) or []:
+            if len(str(entry.get("reason", "")).strip()) < 20:
+                raise ValueError(f"{SINCE}: {kind} entry {entry} needs its reason (at least 20 characters)")
+    return since
 
 
 def baseline(env: str) -> dict[str, Any]:
