@@ -19,6 +19,7 @@ from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGro
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
 from zero_trust_ai.secure_bucket import SecureBucket
+from zero_trust_ai.validation import OptOutReason, RetentionDays
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
 
@@ -30,9 +31,9 @@ class AuditTrailProps(BaseModel):
     trail_name: str = Field(pattern=r"^[A-Za-z0-9._-]{3,128}$")
     account_id: str = Field(pattern=r"^\d{12}$")
     region: str
-    log_retention_days: int = Field(ge=365)
-    start_logging_opt_out_reason: str | None = Field(
-        default=None, min_length=20,
+    log_retention_days: RetentionDays = Field(description="A retention CloudWatch accepts (>= 365 days).")
+    start_logging_opt_out_reason: OptOutReason | None = Field(
+        default=None,
         description="Why the trail is created but not started (emulator gap only). Default: logging on.",
     )
 

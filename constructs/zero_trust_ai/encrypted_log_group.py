@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
+from zero_trust_ai.validation import RetentionDays
 
 MIN_RETENTION_DAYS = 365
 
@@ -22,7 +23,8 @@ class EncryptedLogGroupProps(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_/.#-]+$", max_length=512)
     region: str
     account_id: str = Field(pattern=r"^\d{12}$")
-    retention_in_days: int = Field(ge=MIN_RETENTION_DAYS, description="At least one year.")
+    retention_in_days: RetentionDays = Field(description="A retention CloudWatch accepts, at least one year "
+                                         "(365, 400, 545, 731, ...).")
 
 
 class EncryptedLogGroup(PlatformConstruct):

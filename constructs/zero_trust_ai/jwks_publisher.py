@@ -16,6 +16,7 @@ from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
 from zero_trust_ai.secure_bucket import SecureBucket
 from zero_trust_ai.signed_function import FunctionCode, FunctionOptOuts, SignedFunction, SignedFunctionProps
+from zero_trust_ai.validation import RetentionDays
 
 
 class JwksPublisherProps(FunctionOptOuts):
@@ -25,7 +26,7 @@ class JwksPublisherProps(FunctionOptOuts):
     account_id: str = Field(pattern=r"^\d{12}$")
     region: str
     parameter_name: str = Field(pattern=r"^/[\w./-]+$", description="Where the JWKS is published (SSM).")
-    log_retention_days: int = Field(ge=365)
+    log_retention_days: RetentionDays = Field(description="A retention CloudWatch accepts (>= 365 days).")
     schedule_expression: str = Field(default="rate(15 minutes)", description="Default: every 15 minutes.")
 
 

@@ -11,6 +11,7 @@ from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
 from zero_trust_ai.secure_bucket import LifecycleRule, ObjectLock, SecureBucket, SecureBucketProps
+from zero_trust_ai.validation import OptOutReason
 
 # Regions launched before August 2022 deliver ALB access logs from a regional ELB account; newer regions
 # use the log-delivery service principal (AWS "Enable access logs for your Application Load Balancer").
@@ -37,7 +38,8 @@ class LogArchiveProps(BaseModel):
         default="COMPLIANCE", pattern=r"^(GOVERNANCE|COMPLIANCE)$",
         description="COMPLIANCE (default): nobody, not even a principal with s3:BypassGovernanceRetention, can "
         "erase evidence during retention. GOVERNANCE only with ``governance_lock_reason``.")
-    governance_lock_reason: str | None = Field(default=None, min_length=20)
+    governance_lock_reason: OptOutReason | None = Field(default=None, description="Why GOVERNANCE mode (erasable "
+                                                        "by s3:BypassGovernanceRetention). Default: none.")
     transition_to_glacier_ir_days: int = Field(default=90, ge=1, description="Default: colder storage after 90 days.")
     force_destroy: bool = Field(default=False, description="Only for the emulator environment.")
     eventbridge_notifications: bool = Field(default=True, description="Object events to EventBridge. Default: on.")

@@ -4,7 +4,6 @@ invocation logging to the archive and alarms -- the sanctioned way to call a mod
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
@@ -33,7 +32,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from zero_trust_ai import actions
+from zero_trust_ai import actions, validation
 from zero_trust_ai.alert_topic import AlertTopic
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
@@ -41,12 +40,11 @@ from zero_trust_ai.log_archive import LogArchive
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import PolicyDocument, Statement, require_statements
 from zero_trust_ai.private_network import PrivateNetwork
+from zero_trust_ai.validation import RetentionDays, TrustOptOutReason
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
-# arn:<partition>:bedrock:<region>::foundation-model/<provider>.<model>[:<version>]
-FOUNDATION_MODEL_ARN = re.compile(
-    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):bedrock:(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d)::"
-    r"foundation-model/(?P<model_id>[a-z0-9-]+\.[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)*)$")
+# arn:<partition>:bedrock:<region>::foundation-model/<provider>.<model>[:<version>] (defined in validation)
+FOUNDATION_MODEL_ARN = validation.FOUNDATION_MODEL_ARN
 
 ContentFilterType = Literal["SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT", "PROMPT_ATTACK"]
 FilterStrength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
@@ -159,18 +157,18 @@ class ModelGatewayProps(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
-    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    region: str = Field(pattern=validation.REGION_PATTERN)
     account_id: str = Field(pattern=r"^\d{12}$")
     model_arns: Sequence[str] = Field(min_length=1, description="Foundation models that may be invoked.")
     guardrail: GuardrailPolicy = Field(default_factory=GuardrailPolicy, description="Default: GuardrailPolicy().")
-    log_retention_days: int = Field(default=365, ge=365, description="Retention of the invocation log group.")
+    log_retention_days: RetentionDays = Field(default=365, description="Retention of the invocation log group.")
     invocation_spike_per_5_minutes: int = Field(
         default=1000, ge=1, description="Static alarm threshold of invocations per model per 5 minutes.")
     guardrail_interventions_per_5_minutes: int = Field(
         default=10, ge=1, description="Alarm when the guardrail intervenes more often per 5 minutes. Default: 10.")
     band_width: float = Field(default=2.0, gt=0, le=10, description="Anomaly band of invocations (std. deviations).")
-    guardrail_opt_out_reason: str | None = Field(
-        default=None, min_length=30,
+    guardrail_opt_out_reason: TrustOptOutReason | None = Field(
+        default=None,
         description="Why no guardrail resource is created (an emulator capability switch); invocations must then "
         "still name a guardrail of this account. Default: the guardrail is created and required by ARN:version.")
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.permissions_boundary import PermissionsBoundary
 from zero_trust_ai.policy import PolicyDocument, Statement, require_statements
+from zero_trust_ai.validation import IdpGroup, SamlProviderArn, SessionDuration, SessionTagKey
 
 # The SAML audience of the AWS sign-in endpoint (what STS puts in SAML:aud for a console or CLI federation).
 SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
@@ -34,10 +35,9 @@ class HumanFederation(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    saml_provider_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:saml-provider/[\w+=,.@-]{1,128}$",
-                                   description="IAM SAML provider of the organisation's IdP.")
-    mfa_session_tag: str = Field(default="ztai-mfa", pattern=r"^[A-Za-z0-9_.:/=+@-]{1,128}$",
-                                 description="Session tag the IdP sets to `true` only after an MFA sign-in.")
+    saml_provider_arn: SamlProviderArn = Field(description="IAM SAML provider of the organisation's IdP.")
+    mfa_session_tag: SessionTagKey = Field(default="ztai-mfa",
+                                           description="Session tag the IdP sets to `true` only after an MFA sign-in.")
     audience: str = Field(default=SAML_AUDIENCE, description="SAML:aud the trust policy requires.")
 
 
@@ -50,9 +50,9 @@ class PersonaRoleProps(BaseModel):
     grant_name: str = Field(pattern=r"^[A-Za-z0-9]+$", description="Alphanumeric name used in statement ids.")
     persona: str = Field(pattern=r"^[a-z_]+$", description="Persona key, e.g. ``model_trainer`` (tagged on the role).")
     federation: HumanFederation = Field(description="The identity provider people sign in through.")
-    idp_group: str = Field(min_length=1, max_length=256, pattern=r"^[\w +\-=.:/@]+$",
-                           description="The IdP group mapped to this role (tagged on the role, shown in the map).")
-    max_session_duration: int = Field(default=3600, ge=900, le=3600, description="Default: one hour (ceiling).")
+    idp_group: IdpGroup = Field(description="The IdP group mapped to this role (tagged on the role, shown in the map).")
+    max_session_duration: SessionDuration = Field(default=3600, description="900..3600 s. Default: one hour "
+                                                  "(the ceiling).")
     description: str = Field(min_length=8)
 
 

@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.permissions_boundary import PermissionsBoundary, PermissionsBoundaryProps
 from zero_trust_ai.persona_role import HumanFederation, PersonaRole, PersonaRoleProps
+from zero_trust_ai.personas import PERSONA_NAMES
+from zero_trust_ai.validation import IdpGroup, InvalidInput, SessionDuration
 
 # persona key -> (construct id / role suffix, grant name, description). Ids are a contract.
 PERSONAS: dict[str, tuple[str, str, str]] = {
@@ -21,6 +23,8 @@ PERSONAS: dict[str, tuple[str, str, str]] = {
     "security_auditor": ("security-auditor", "SecurityAuditor", "Read-only access to logs and findings"),
     "break_glass": ("break-glass", "BreakGlass", "Emergency access; every use raises an alarm"),
 }
+if tuple(PERSONAS) != PERSONA_NAMES:
+    raise RuntimeError(f"PERSONAS lists {tuple(PERSONAS)}, zero_trust_ai.personas {PERSONA_NAMES}")
 
 # Every action any persona may be granted: the boundary's allow list (grants outside it have no effect).
 BOUNDARY_ACTIONS: tuple[str, ...] = tuple(sorted(set(
@@ -40,8 +44,23 @@ class PlatformIdentitiesProps(BaseModel):
     region: str
     account_id: str = Field(pattern=r"^\d{12}$")
     federation: HumanFederation = Field(description="The SAML identity provider people sign in through.")
-    idp_groups: Mapping[str, str] = Field(description="Persona key -> the IdP group mapped to its role.")
-    max_session_duration: int = Field(default=3600, ge=900, le=3600)
+    idp_groups: Mapping[str, IdpGroup] = Field(
+        description="Persona key -> the IdP group mapped to its role; exactly one entry per persona of "
+        "zero_trust_ai.personas.PERSONA_NAMES.")
+    max_session_duration: SessionDuration = Field(default=3600, description="900..3600 s. Default: one hour.")
+
+    @field_validator("idp_groups")
+    @classmethod
+    def _every_persona(cls, groups: Mapping[str, str]) -> Mapping[str, str]:
+        missing = [name for name in PERSONA_NAMES if name not in groups]
+        unknown = sorted(set(groups) - set(PERSONA_NAMES))
+        if missing:
+            raise InvalidInput(f"idp_groups missing for persona(s) {missing}",
+                               fix=f"map each of {list(PERSONA_NAMES)} to its IdP group")
+        if unknown:
+            raise InvalidInput(f"idp_groups names unknown persona(s) {unknown}",
+                               fix=f"use only {list(PERSONA_NAMES)}")
+        return groups
 
 
 class PlatformIdentities(PlatformConstruct):
@@ -51,9 +70,6 @@ class PlatformIdentities(PlatformConstruct):
 
     def __init__(self, scope: Construct, id: str, *, props: PlatformIdentitiesProps) -> None:
         super().__init__(scope, id)
-        missing = set(PERSONAS) - set(props.idp_groups)
-        if missing:
-            raise ValueError(f"idp_groups missing for persona(s) {sorted(missing)}")
         self.boundary = PermissionsBoundary(
             self, "boundary",
             props=PermissionsBoundaryProps(policy_name=f"{props.name_prefix}-human-boundary",

@@ -18,6 +18,7 @@ from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
 from zero_trust_ai.secure_bucket import SecureBucket
 from zero_trust_ai.signed_function import FunctionCode, FunctionOptOuts, SignedFunction, SignedFunctionProps
+from zero_trust_ai.validation import RetentionDays
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
 
@@ -29,7 +30,7 @@ class QuarantineFunctionProps(FunctionOptOuts):
     region: str
     window_minutes: int = Field(ge=5, le=10080, description="How long a role stays quarantined.")
     guardduty_min_severity: float = Field(ge=1.0, le=8.9)
-    log_retention_days: int = Field(ge=365)
+    log_retention_days: RetentionDays = Field(description="A retention CloudWatch accepts (>= 365 days).")
     reserved_concurrency: int = Field(default=2, ge=1, le=10, description="Default: 2 concurrent runs at most.")
     lookback_minutes: int = Field(default=15, ge=5, le=60, description="Trail search window for alarm events.")
 

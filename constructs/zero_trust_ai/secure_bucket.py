@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -37,12 +37,13 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningVersioningConfiguration,
 )
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Grantee, PolicyDocument, Statement
+from zero_trust_ai.validation import InvalidInput, OptOutReason, s3_bucket_name
 
 # x-amz-content-sha256 values that mean "the payload is not signed" (StringLike patterns).
 UNSIGNED_PAYLOAD_FORMS = ("UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD*")
@@ -80,7 +81,7 @@ class SecureBucketProps(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    bucket_name: Annotated[str, AfterValidator(s3_bucket_name)] = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     owner_account_id: str | None = Field(
         default=None, pattern=r"^\d{12}$",
         description="Account that owns the bucket; scopes log-delivery grants (aws:SourceAccount).",
@@ -89,11 +90,12 @@ class SecureBucketProps(BaseModel):
         description="Customer-managed key for SSE-KMS. None only with ``sse_s3_reason`` (AWS log "
         "deliveries that cannot write to SSE-KMS buckets)."
     )
-    sse_s3_reason: str | None = Field(default=None, min_length=20, description="Why SSE-KMS is impossible here.")
+    sse_s3_reason: OptOutReason | None = Field(default=None, description="Why SSE-KMS is impossible here.")
     access_log_bucket: SecureBucket | None = Field(
         description="Where S3 server access logs go. None only with ``access_log_opt_out_reason``."
     )
-    access_log_opt_out_reason: str | None = Field(default=None, min_length=20)
+    access_log_opt_out_reason: OptOutReason | None = Field(default=None, description="Why the bucket keeps no "
+                                                           "server access logs. Default: no opt-out.")
     object_lock: ObjectLock | None = Field(default=None, description="Default: no Object Lock.")
     lifecycle_rules: Sequence[LifecycleRule] = Field(
         default=(LifecycleRule(id="expire-noncurrent", noncurrent_version_expiration_days=365),),
@@ -105,8 +107,8 @@ class SecureBucketProps(BaseModel):
     eventbridge_notifications: bool = Field(
         default=True, description="Publish object events to EventBridge (detection, lineage). Default: on."
     )
-    principal_perimeter_opt_out_reason: str | None = Field(
-        default=None, min_length=20,
+    principal_perimeter_opt_out_reason: OptOutReason | None = Field(
+        default=None,
         description="Default: the bucket policy denies object reads and writes to every principal that was not "
         "granted access through this construct (aws:PrincipalArn), AWS services excepted. Opt out only for "
         "buckets that principals outside the stack must use (e.g. the deploying principal's uploads), with why.",
@@ -115,9 +117,13 @@ class SecureBucketProps(BaseModel):
     @model_validator(mode="after")
     def _opt_outs_have_reasons(self) -> SecureBucketProps:
         if self.encryption_key is None and not self.sse_s3_reason:
-            raise ValueError("encryption_key is required; SSE-S3 only with sse_s3_reason")
+            raise InvalidInput("encryption_key is required; SSE-S3 only with sse_s3_reason",
+                               fix="pass a PlatformKey, or give sse_s3_reason (why SSE-KMS is impossible here)",
+                               field=("encryption_key",))
         if self.access_log_bucket is None and not self.access_log_opt_out_reason:
-            raise ValueError("access_log_bucket is required; opting out needs access_log_opt_out_reason")
+            raise InvalidInput("access_log_bucket is required; opting out needs access_log_opt_out_reason",
+                               fix="pass the SecureBucket that receives access logs, or give access_log_opt_out_reason",
+                               field=("access_log_bucket",))
         return self
 
 

@@ -47,6 +47,7 @@ from zero_trust_ai.log_archive import LogArchive
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.private_network import PrivateNetwork
 from zero_trust_ai.secure_bucket import SecureBucket
+from zero_trust_ai.validation import OptOutReason, PrivateRange, RetentionDays
 
 # TLS 1.3 only (no TLS 1.2 fallback): ELB's strictest predefined policy.
 TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-3-2021-06"
@@ -81,16 +82,17 @@ class ServingLoadBalancerProps(BaseModel):
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,22}$", description="Short: ELB names are <= 32 characters.")
     account_id: str = Field(pattern=r"^\d{12}$")
     region: str
-    client_cidrs: Sequence[str] = Field(min_length=1, description="Private ranges that may open HTTPS connections.")
+    client_cidrs: Sequence[PrivateRange] = Field(
+        min_length=1, description="Private (RFC 1918) ranges that may open HTTPS connections.")
     target_port: int = Field(ge=1024, le=65535)
     certificate: ImportedCertificate | PrivateCaCertificate
     client_ca_bundle_file: Path = Field(description="PEM client CA bundle; packaged into the stack as an asset.")
     client_revocation_list_file: Path | None = Field(default=None, description="Default: no revocation list.")
     rate_limit_per_5_minutes: int = Field(ge=100, description="WAF rate-based rule: requests per client IP.")
-    log_retention_days: int = Field(ge=365)
+    log_retention_days: RetentionDays = Field(description="A retention CloudWatch accepts (>= 365 days).")
     deletion_protection: bool = Field(default=True, description="Default: on.")
-    mutual_tls_opt_out_reason: str | None = Field(
-        default=None, min_length=20,
+    mutual_tls_opt_out_reason: OptOutReason | None = Field(
+        default=None,
         description="Why the listener runs without a trust store (emulator gap only). Default: mTLS verify.",
     )
 

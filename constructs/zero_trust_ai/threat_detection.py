@@ -12,6 +12,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai.base import PlatformConstruct
+from zero_trust_ai.validation import OptOutReason
 
 
 class ThreatDetectionProps(BaseModel):
@@ -24,8 +25,8 @@ class ThreatDetectionProps(BaseModel):
         default="FIFTEEN_MINUTES", pattern=r"^(FIFTEEN_MINUTES|ONE_HOUR|SIX_HOURS)$",
         description="How often updated findings reach EventBridge. Default: every 15 minutes (fastest).",
     )
-    security_hub_opt_out_reason: str | None = Field(
-        default=None, min_length=20,
+    security_hub_opt_out_reason: OptOutReason | None = Field(
+        default=None,
         description="Why Security Hub is not enabled (emulator gap only). Default: enabled, with the standard.",
     )
 

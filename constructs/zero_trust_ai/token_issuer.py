@@ -23,18 +23,27 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import Secretsmanager
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Grantee, PolicyDocument, Statement, require_statements
+from zero_trust_ai.runtime.token_validator import (
+    PARAM_ALLOWED_CLIENT_IDS,
+    PARAM_ISSUER,
+    PARAM_JWKS_URL,
+    PARAM_MAX_TOKEN_TTL_SECONDS,
+    PARAM_SCOPES,
+    SSM_PARAMETER_NAMES,
+)
+from zero_trust_ai.validation import MAX_TOKEN_TTL_MINUTES, InvalidInput, TokenTtlMinutes
 
 OPERATIONS: Mapping[str, str] = {
     "invoke": "Call the model endpoints",
     "update-routing": "Change which model version receives traffic",
 }
-MAX_TOKEN_TTL_MINUTES = 15
+__all__ = ["MAX_TOKEN_TTL_MINUTES", "OPERATIONS", "TokenIssuer", "TokenIssuerProps"]
 
 
 class TokenIssuerProps(BaseModel):
@@ -45,13 +54,27 @@ class TokenIssuerProps(BaseModel):
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
     account_id: str = Field(pattern=r"^\d{12}$")
     region: str
-    token_ttl_minutes: int = Field(ge=5, le=MAX_TOKEN_TTL_MINUTES, description="Access-token lifetime.")
+    token_ttl_minutes: TokenTtlMinutes = Field(description="Access-token lifetime, 5..15 minutes (the token "
+                                               "validator refuses anything longer).")
     callers: Mapping[str, Sequence[str]] = Field(
         min_length=1, description="Calling role name -> operations it may perform (its scopes)."
     )
     deletion_protection: bool = Field(default=True, description="Default: the pool cannot be deleted by accident.")
     secret_recovery_window_days: int = Field(
         default=30, ge=0, le=30, description="Default: deleted client secrets are recoverable for 30 days.")
+
+    @field_validator("callers")
+    @classmethod
+    def _known_operations(cls, callers: Mapping[str, Sequence[str]]) -> Mapping[str, Sequence[str]]:
+        for caller, operations in callers.items():
+            unknown = sorted(set(operations) - set(OPERATIONS))
+            if unknown:
+                raise InvalidInput(f"caller {caller!r} names unknown serving operation(s) {unknown}",
+                                   fix=f"use operations of {sorted(OPERATIONS)}", field=(caller,))
+            if not operations:
+                raise InvalidInput(f"caller {caller!r} has no operation, so its token could do nothing",
+                                   fix=f"give it at least one of {sorted(OPERATIONS)}", field=(caller,))
+        return callers
 
 
 class TokenIssuer(PlatformConstruct):
@@ -68,9 +91,6 @@ class TokenIssuer(PlatformConstruct):
 
     def __init__(self, scope: Construct, id: str, *, props: TokenIssuerProps, key: PlatformKey) -> None:
         super().__init__(scope, id)
-        unknown = sorted({op for ops in props.callers.values() for op in ops} - set(OPERATIONS))
-        if unknown:
-            raise ValueError(f"unknown serving operation(s) {unknown}; known: {sorted(OPERATIONS)}")
         self.props = props
         self.key = key
         prefix = props.name_prefix
@@ -137,13 +157,15 @@ class TokenIssuer(PlatformConstruct):
             self._secret_policies[caller] = policy
         self.issuer = f"https://cognito-idp.{props.region}.amazonaws.com/{self.pool.id}"
         self.parameter_path = f"/{prefix}/serving/token/"
+        # exactly the parameters the validator reads (zero_trust_ai.runtime.token_validator.SSM_PARAMETER_NAMES)
         settings = {
-            "issuer": self.issuer,
-            "jwks_url": f"{self.issuer}/.well-known/jwks.json",
-            "allowed_client_ids": Fn.join(",", [client.id for client in self.clients.values()]),
-            "scopes": json.dumps(self.scopes, sort_keys=True),
-            "max_token_ttl_seconds": str(props.token_ttl_minutes * 60),
+            PARAM_ISSUER: self.issuer,
+            PARAM_JWKS_URL: f"{self.issuer}/.well-known/jwks.json",
+            PARAM_ALLOWED_CLIENT_IDS: Fn.join(",", [client.id for client in self.clients.values()]),
+            PARAM_SCOPES: json.dumps(self.scopes, sort_keys=True),
+            PARAM_MAX_TOKEN_TTL_SECONDS: str(props.token_ttl_minutes * 60),
         }
+        assert tuple(settings) == SSM_PARAMETER_NAMES
         self.parameters = {
             name: SsmParameter(self, f"setting_{name}", name=f"{self.parameter_path}{name}", type="SecureString",
                                key_id=key.key_arn, value=value,

@@ -37,6 +37,7 @@ from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGro
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
 from zero_trust_ai.private_network import PrivateNetwork
+from zero_trust_ai.validation import GpuInstanceType, RetentionDays, TrustOptOutReason
 from zero_trust_ai.workload_role import EC2_INSTANCE_PROFILE_REASON, WorkloadRole, WorkloadRoleProps
 
 # AWS-managed service policy for the Batch *service* role (AWS recommends it; it is attached to the
@@ -52,14 +53,14 @@ class TrainingComputeProps(BaseModel):
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
     region: str
     account_id: str = Field(pattern=r"^\d{12}$")
-    instance_types: Sequence[str] = Field(min_length=1, description="GPU instance types (validated at the edge).")
+    instance_types: Sequence[GpuInstanceType] = Field(min_length=1, description="GPU/accelerator instance types.")
     max_vcpus: int = Field(ge=1)
-    log_retention_days: int = Field(ge=365)
+    log_retention_days: RetentionDays = Field(description="A retention CloudWatch accepts (>= 365 days).")
     root_volume_gb: int = Field(default=200, ge=30, le=16384, description="Default: 200 GB gp3, encrypted.")
     gpus_per_job: int = Field(default=1, ge=1, le=8)
     job_timeout_seconds: int = Field(default=86400, ge=60, description="Default: 24 h, then the job is killed.")
-    ignore_tag_specification_drift_reason: str | None = Field(
-        default=None, min_length=30,
+    ignore_tag_specification_drift_reason: TrustOptOutReason | None = Field(
+        default=None,
         description="Ignore drift of the launch template's tag_specifications (e.g. an emulator that reports the "
         "template's own tags there). Default: drift is shown.",
     )

@@ -10,11 +10,12 @@ from typing import Any, ClassVar
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.policy import Grantee, PolicyDocument, Statement, require_statements
+from zero_trust_ai.validation import InvalidInput, SessionDuration, TrustOptOutReason
 
 
 class WorkloadRoleProps(BaseModel):
@@ -31,18 +32,29 @@ class WorkloadRoleProps(BaseModel):
         description="Value of the aws:SourceArn condition (ArnLike). Required unless "
         "``source_conditions_opt_out_reason`` explains why the service sends no source context.",
     )
-    source_arn_opt_out_reason: str | None = Field(
-        default=None, min_length=30,
+    source_arn_opt_out_reason: TrustOptOutReason | None = Field(
+        default=None,
         description="Why the trust policy carries aws:SourceAccount only (the service sends no aws:SourceArn when "
         "it assumes the role). Default: no opt-out.",
     )
-    source_conditions_opt_out_reason: str | None = Field(
-        default=None, min_length=30,
+    source_conditions_opt_out_reason: TrustOptOutReason | None = Field(
+        default=None,
         description="Why the trust policy cannot carry aws:SourceAccount/aws:SourceArn (e.g. EC2 instance "
         "profiles). Default: no opt-out -- both conditions are set.",
     )
-    max_session_duration: int = Field(default=3600, ge=900, le=3600, description="Default: one hour (the ceiling).")
+    max_session_duration: SessionDuration = Field(default=3600, description="900..3600 s. Default: one hour "
+                                                  "(the ceiling).")
     description: str = Field(min_length=8)
+
+    @model_validator(mode="after")
+    def _confused_deputy_safe(self) -> WorkloadRoleProps:
+        if self.source_conditions_opt_out_reason is None and not self.source_arn_pattern \
+                and not self.source_arn_opt_out_reason:
+            raise InvalidInput(f"{self.role_name}: source_arn_pattern is required (confused-deputy protection)",
+                               fix="set source_arn_pattern to the ARN(s) of the resources that use the role, or "
+                               "give source_arn_opt_out_reason when the service sends no aws:SourceArn",
+                               field=("source_arn_pattern",))
+        return self
 
 
 # The documented reason for the one trust-scope exception (EC2 instance profiles).
@@ -77,8 +89,6 @@ class WorkloadRole(PlatformConstruct):
         self.props = props
         conditions: dict[str, Mapping[str, Any]] = {}
         if props.source_conditions_opt_out_reason is None:
-            if not props.source_arn_pattern and not props.source_arn_opt_out_reason:
-                raise ValueError(f"{props.role_name}: source_arn_pattern is required (confused-deputy protection)")
             conditions["StringEquals"] = {"aws:SourceAccount": props.account_id}
             if props.source_arn_pattern:
                 conditions["ArnLike"] = {"aws:SourceArn": props.source_arn_pattern}
