@@ -52,7 +52,24 @@ class PlatformConstruct(Construct):
                               else f"{parent_relative}/{id}")
         index = getattr(parent, "construct_index", None)
         if index is None:
-            index = {}
+            index = _index_of_foreign_stack(scope)
         self.construct_index = index
         cls = type(self)
         index[self.construct_path] = {"class": f"{cls.__module__}.{cls.__qualname__}", "source": source_of(cls)}
+
+
+def _index_of_foreign_stack(scope: Construct) -> dict[str, dict[str, str]]:
+    """The index of a stack this library did not create (a user's own ``TerraformStack``): kept on the stack, so
+    every construct placed in it -- at any depth, in any order -- records into the same index instead of starting a
+    new one. Costs one jsii call, only for a construct whose parent is not a PlatformConstruct."""
+    from cdktf import TerraformStack
+
+    stack: Any = TerraformStack.of(scope)
+    index = getattr(stack, "construct_index", None)
+    if index is None:
+        index = {stack.node.path: {"class": f"{type(stack).__module__}.{type(stack).__qualname__}",
+                                   "source": source_of(type(stack))}}
+        stack.construct_index = index
+        if getattr(stack, "construct_path", None) is None:
+            stack.construct_path = stack.node.path
+    return index
