@@ -40,11 +40,16 @@ KMS_DATA_PLANE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:Gene
 # What the principal that runs terraform needs while it stores deploy-time data under a platform key (function
 # packages and the CA bundle in S3, SecureString settings in SSM, client secrets in Secrets Manager, encrypted
 # Lambda environments): only through those services (kms:ViaService), and it reads them back on refresh.
-KMS_DEPLOYMENT = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+KMS_DEPLOYMENT = KMS_ENCRYPT_DECRYPT
 
 # What a service needs to write encrypted data with a key on a caller's behalf (logs, CloudTrail, SNS).
 KMS_SERVICE_ENCRYPT = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
                        "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+
+# -- shared by the endpoint policies and the grants (defined once; the grants below reuse them) -------------------
+ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+SSM_READ_PARAMETERS = ("ssm:GetParameter", "ssm:GetParameters")
+SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
 
 VPC_ENDPOINT_S3 = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket", "s3:GetObjectAttributes",
                    "s3:AbortMultipartUpload", "s3:GetBucketLocation")
@@ -57,13 +62,13 @@ ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
     "logs": ("logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"),
     "ecr.api": ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages",
                 "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer"),
-    "ecr.dkr": ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"),
+    "ecr.dkr": ECR_PULL,
     "sagemaker.api": ("sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
                       "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DescribeEndpoint",
                       "sagemaker:ListTrainingJobs", "sagemaker:AddTags"),
     "sagemaker.runtime": ("sagemaker:InvokeEndpoint",),
-    "ssm": ("ssm:GetParameter", "ssm:GetParameters"),
-    "secretsmanager": ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+    "ssm": SSM_READ_PARAMETERS,
+    "secretsmanager": SECRET_READ,
 }
 
 # -- personas -----------------------------------------------------------------------------------------
@@ -129,7 +134,6 @@ BOUNDARY_DENIED = ("iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProf
 ECS_AGENT = ("ecs:DeregisterContainerInstance", "ecs:DiscoverPollEndpoint", "ecs:Poll",
              "ecs:RegisterContainerInstance", "ecs:StartTelemetrySession", "ecs:SubmitContainerStateChange",
              "ecs:SubmitTaskStateChange", "ecs:UpdateContainerInstancesState")
-ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 ECR_AUTH = ("ecr:GetAuthorizationToken",)
 LOGS_WRITE = ("logs:CreateLogStream", "logs:PutLogEvents")
 
@@ -147,11 +151,9 @@ QUARANTINE_SCHEDULER = ("scheduler:CreateSchedule", "scheduler:DeleteSchedule")
 XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 # -- serving ----------------------------------------------------------------------------------------------
-SSM_READ_PARAMETERS = ("ssm:GetParameter", "ssm:GetParameters")
-SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+# (SSM_READ_PARAMETERS and SECRET_READ: above, shared with the endpoint policies.)
 # What the Auto Scaling service-linked role needs on a CMK that encrypts launched volumes.
-KMS_EBS_VOLUMES = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
-                   "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+KMS_EBS_VOLUMES = KMS_SERVICE_ENCRYPT
 JWKS_PUBLISH = ("ssm:GetParameter", "ssm:PutParameter")
 
 # -- model APIs (Bedrock) -----------------------------------------------------------------------------------
@@ -161,3 +163,14 @@ BEDROCK_INVOKE = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"
 BEDROCK_APPLY_GUARDRAIL = ("bedrock:ApplyGuardrail",)
 # What Bedrock needs on the archive's key to write invocation logs (SSE-KMS objects).
 KMS_BEDROCK_LOG_DELIVERY = ("kms:DescribeKey", "kms:GenerateDataKey")
+
+# -- log delivery ------------------------------------------------------------------------------------------------
+# What the log delivery service needs on the archive bucket itself (beside PutObject on its prefix).
+LOG_DELIVERY_BUCKET_CHECK = ("s3:GetBucketAcl", "s3:ListBucket")
+# What the log delivery service needs on the logs key to write encrypted flow logs into the archive.
+KMS_LOG_DELIVERY = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+                    "kms:DescribeKey")
+# What the VPC flow-log role needs on its own log group.
+FLOW_LOGS_DELIVER = ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
+# The quarantine function traces an alarm to its metric filter, then to the offending records in the trail's group.
+QUARANTINE_TRAIL_LOOKUP = ("logs:DescribeMetricFilters", "logs:FilterLogEvents")

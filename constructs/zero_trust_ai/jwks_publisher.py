@@ -14,6 +14,7 @@ from zero_trust_ai import actions
 from zero_trust_ai.alert_topic import AlertTopic
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
+from zero_trust_ai.runtime.jwks_publisher import handler  # the environment contract (names only)
 from zero_trust_ai.secure_bucket import SecureBucket
 from zero_trust_ai.signed_function import FunctionCode, FunctionOptOuts, SignedFunction, SignedFunctionProps
 from zero_trust_ai.validation import RetentionDays
@@ -57,7 +58,7 @@ class JwksPublisher(SignedFunction):
         parameter_arn = f"arn:aws:ssm:{props.region}:{props.account_id}:parameter{props.parameter_name}"
         self.role.add_to_policy(Statement(sid="PublishJwks", effect="Allow", actions=actions.JWKS_PUBLISH,
                                           resources=[parameter_arn]))
-        self.deploy({"JWKS_URL": jwks_url, "PARAMETER_NAME": props.parameter_name}, alert_topic)
+        self.deploy({handler.ENV_JWKS_URL: jwks_url, handler.ENV_PARAMETER_NAME: props.parameter_name}, alert_topic)
         rule = CloudwatchEventRule(self, "schedule", name=f"{props.name_prefix}-jwks-publisher",
                                    description="Refresh the published JWKS (key rotation)",
                                    schedule_expression=props.schedule_expression)

@@ -7,6 +7,7 @@ from typing import ClassVar
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
@@ -114,12 +115,11 @@ class LogArchive(PlatformConstruct):
             sid="VpcFlowLogsDelivery", service="delivery.logs.amazonaws.com",
             prefix=f"AWSLogs/{account}/vpcflowlogs/", source_account=account,
             source_arn=f"arn:aws:logs:{props.region}:{account}:*",
-            extra_bucket_actions=("s3:GetBucketAcl", "s3:ListBucket"),
+            extra_bucket_actions=actions.LOG_DELIVERY_BUCKET_CHECK,
         )
         logs_key.grant_service(
             sid="VpcFlowLogsEncrypt", service="delivery.logs.amazonaws.com",
-            key_actions=("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-                         "kms:DescribeKey"),
+            key_actions=actions.KMS_LOG_DELIVERY,
             conditions={"StringEquals": {"aws:SourceAccount": account},
                         "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{props.region}:{account}:*"}},
         )

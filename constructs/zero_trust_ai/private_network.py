@@ -308,7 +308,7 @@ class PrivateNetwork(PlatformConstruct):
         )
         self.flow_log_role.add_to_policy(Statement(
             sid="DeliverFlowLogs", effect="Allow",
-            actions=("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+            actions=actions.FLOW_LOGS_DELIVER,
             resources=[self.flow_log_group.arn, f"{self.flow_log_group.arn}:*"]))
         self.flow_log_to_cloudwatch = FlowLog(
             self, "flow_log_cloudwatch",

@@ -107,7 +107,7 @@ class QuarantineFunction(SignedFunction):
                                      resources=[self.release_schedules_arn]))
         self.scheduler_role.grant_pass_role(role)
         role.add_to_policy(Statement(sid="FindOffendersInTrail", effect="Allow",
-                                     actions=("logs:DescribeMetricFilters", "logs:FilterLogEvents"),
+                                     actions=actions.QUARANTINE_TRAIL_LOOKUP,
                                      resources=[f"arn:aws:logs:{region}:{account}:log-group:{trail_log_group_name}:*"]))
 
     def _route_events(self, props: QuarantineFunctionProps, alert_topic: AlertTopic, alarm_names: list[str]) -> None:
