@@ -67,8 +67,9 @@ def _index_of_foreign_stack(scope: Construct) -> dict[str, dict[str, str]]:
     stack: Any = TerraformStack.of(scope)
     index = getattr(stack, "construct_index", None)
     if index is None:
-        index = {stack.node.path: {"class": f"{type(stack).__module__}.{type(stack).__qualname__}",
-                                   "source": source_of(type(stack))}}
+        stack_class: type = type(stack)
+        index = {stack.node.path: {"class": f"{stack_class.__module__}.{stack_class.__qualname__}",
+                                   "source": source_of(stack_class)}}
         stack.construct_index = index
         if getattr(stack, "construct_path", None) is None:
             stack.construct_path = stack.node.path
