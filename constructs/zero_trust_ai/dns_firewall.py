@@ -21,6 +21,11 @@ from zero_trust_ai.private_network import PrivateNetwork
 # DNS Firewall rule priorities: the allow-list is evaluated first, the catch-all block last.
 ALLOW_PRIORITY = 100
 BLOCK_PRIORITY = 1000
+# Association priorities per VPC (100..9900, lowest first): a VPC's own extra allow-list (allow_domains) is evaluated
+# before the shared rule group, so it can only add answers for that VPC.
+# https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_AssociateFirewallRuleGroup.html
+NETWORK_ALLOW_ASSOCIATION_PRIORITY = 100
+SHARED_ASSOCIATION_PRIORITY = 101
 
 
 def aws_service_domains(region: str) -> list[str]:
@@ -66,6 +71,9 @@ class DnsFirewall(PlatformConstruct):
         super().__init__(scope, id)
         if not networks:
             raise ValueError("DnsFirewall: give at least one network to protect")
+        self.props = props
+        self.networks = list(networks)
+        self.network_allowed_domains: dict[str, list[str]] = {}  # network construct id -> its extra names
         self.allowed_domains = sorted(props.allowed_domains or aws_service_domains(props.region))
         self.allowed = Route53ResolverFirewallDomainList(
             self, "allowed_domains", name=f"{props.name_prefix}-aws-service-domains", domains=self.allowed_domains)
@@ -84,8 +92,49 @@ class DnsFirewall(PlatformConstruct):
             name = network.node.id
             Route53ResolverFirewallRuleGroupAssociation(
                 self, f"{name}_association", name=f"{props.name_prefix}-{name.replace('_', '-')}-dns",
-                firewall_rule_group_id=self.rule_group.id, vpc_id=network.vpc_id, priority=101,
+                firewall_rule_group_id=self.rule_group.id, vpc_id=network.vpc_id,
+                priority=SHARED_ASSOCIATION_PRIORITY,
                 mutation_protection="ENABLED")
             # If the firewall cannot answer, queries fail (closed) instead of passing unfiltered.
             Route53ResolverFirewallConfig(self, f"{name}_fail_closed", resource_id=network.vpc_id,
                                           firewall_fail_open="DISABLED")
+
+    def allow_domains(self, domains: Sequence[str], *, network: PrivateNetwork) -> None:
+        """Let ``network`` -- and no other VPC -- resolve ``domains`` too, e.g. the ``allowed_domains`` of its
+        :class:`~zero_trust_ai.model_egress.ModelEgress`, so the names its firewall passes can be resolved.
+
+        Entries use Network Firewall's domain-list forms (validated by
+        :func:`~zero_trust_ai.model_egress.allowed_domain`): ``api.example.com`` stays exact; ``.example.com`` (the
+        domain and every subdomain) becomes DNS Firewall's ``example.com`` and ``*.example.com``. The names go into a
+        rule group of their own, associated with this VPC only at priority 100, before the shared group (101), so the
+        other VPCs' answers are unchanged. Call it once per network."""
+        from zero_trust_ai.model_egress import allowed_domain  # model_egress does not import this module
+
+        if not any(candidate is network for candidate in self.networks):
+            raise ValueError(f"allow_domains(): {network.construct_path} is not protected by {self.construct_path}; "
+                             "pass it in ``networks`` first")
+        name = network.node.id
+        if name in self.network_allowed_domains:
+            raise ValueError(f"allow_domains(): {network.construct_path} already has its allow-list; pass every "
+                             "domain in one call")
+        if not domains:
+            raise ValueError("allow_domains(): give at least one domain")
+        dns_forms: set[str] = set()
+        for domain in domains:
+            allowed_domain(domain)
+            if domain.startswith("."):
+                dns_forms |= {domain[1:], f"*{domain}"}
+            else:
+                dns_forms.add(domain)
+        listed = sorted(dns_forms)
+        self.network_allowed_domains[name] = listed
+        prefix = f"{self.props.name_prefix}-{name.replace('_', '-')}"
+        domain_list = Route53ResolverFirewallDomainList(
+            self, f"{name}_egress_domains", name=f"{prefix}-egress-domains", domains=listed)
+        rule_group = Route53ResolverFirewallRuleGroup(self, f"{name}_egress_rule_group", name=f"{prefix}-egress-dns")
+        Route53ResolverFirewallRule(
+            self, f"{name}_allow_egress_domains", name="allow-egress-domains", action="ALLOW",
+            firewall_domain_list_id=domain_list.id, firewall_rule_group_id=rule_group.id, priority=ALLOW_PRIORITY)
+        Route53ResolverFirewallRuleGroupAssociation(
+            self, f"{name}_egress_association", name=f"{prefix}-egress-dns", firewall_rule_group_id=rule_group.id,
+            vpc_id=network.vpc_id, priority=NETWORK_ALLOW_ASSOCIATION_PRIORITY, mutation_protection="ENABLED")
