@@ -107,6 +107,8 @@ _EXPORTS: dict[str, str] = {
     "ContentFilter": "model_gateway",
     "DeniedTopic": "model_gateway",
     "PiiEntity": "model_gateway",
+    "ModelEgress": "model_egress",
+    "ModelEgressProps": "model_egress",
     # organization
     "OrganizationStructure": "organization_structure",
     "OrganizationStructureProps": "organization_structure",
@@ -156,6 +158,8 @@ __all__ = [  # literal, so static tools see it; tests/test_library_api.py checks
     "ManifestSigningKey",
     "ManifestSigningKeyProps",
     "MemberAccount",
+    "ModelEgress",
+    "ModelEgressProps",
     "ModelGateway",
     "ModelGatewayProps",
     "NetworkSettings",
@@ -233,6 +237,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
     from zero_trust_ai.jwks_publisher import JwksPublisher, JwksPublisherProps
     from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
+    from zero_trust_ai.model_egress import ModelEgress, ModelEgressProps
     from zero_trust_ai.model_gateway import (
         ContentFilter,
         DeniedTopic,
