@@ -21,11 +21,51 @@ def generated(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_committed_map_matches_the_code(generated: Path, env: str) -> None:
-    for suffix in (".md", ".svg", ".png"):
+    for suffix in (".md", ".svg", ".png", "-overview.svg", "-overview.png"):
         committed = surface.DOCS / f"{env}{suffix}"
         assert committed.exists(), f"missing {committed}; run: python -m blueprint.docs.surface"
         assert committed.read_bytes() == (generated / f"{env}{suffix}").read_bytes(), (
             f"{committed.name} is stale: the platform changed; run `python -m blueprint.docs.surface` and commit")
+
+
+def test_the_pictures_are_deterministic(synthesized: Synthesized, tmp_path: Path) -> None:
+    from blueprint.docs import picture
+
+    surface_map = surface.build("prod", synthesized.stack("prod"))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = [p.read_bytes() for p in picture.write(surface_map, tmp_path / "a")]
+    assert first == [p.read_bytes() for p in picture.write(surface_map, tmp_path / "b")]
+
+
+def test_the_overview_is_the_seed_components_in_their_trust_zones(synthesized: Synthesized, env_name: str) -> None:
+    from blueprint.docs import picture
+
+    surface_map = surface.build(env_name, synthesized.stack(env_name))
+    zones = picture.zones(surface_map)
+    assert set(zones.values()) == {"outside", "training", "serving", "aws", "lake", "keys", "logging"}
+    assert zones["vpc:training_network"] == "training" and zones["vpc:serving_network"] == "serving"
+    assert zones["role:identities/data_engineer"] == "outside" and zones["key:manifest_signing"] == "keys"
+    assert zones["bucket:raw"] == "lake" and zones["bucket:archive"] == "logging"
+    view = picture.overview(surface_map)
+    assert len(view.boxes) <= 25, sorted(view.boxes)
+    labels = {box.label for box in view.boxes.values()}
+    assert {"data engineer", "raw data", "features", "training cluster", "model registry", "serving endpoint",
+            "inference fleet", "callers", "monitoring"} <= labels
+    assert ("model APIs (Bedrock)" in labels) == ("service:bedrock.amazonaws.com" in surface_map.nodes)
+    ranks = picture._ranks(view)
+    flow = ["role:identities/data_engineer", "bucket:raw", "training:cluster", "bucket:models", "serving:fleet",
+            "callers"]
+    assert [ranks[box] for box in flow] == sorted(ranks[box] for box in flow), "the ML flow reads left to right"
+    assert ranks["bucket:raw"] < ranks["training:cluster"] < ranks["bucket:models"] < ranks["callers"]
+    denies = {(a.source, a.target) for a in view.arrows if a.deny}
+    assert ("role:identities/model_trainer", "bucket:validation") in denies
+    assert ("training:cluster", "bucket:validation") in denies
+    markdown = surface.render_markdown(surface_map)
+    mermaid = markdown.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert mermaid.startswith("flowchart LR\n") and mermaid.count("subgraph ") >= 7
+    assert '-.-x|"DENY validation data"|' in mermaid
+    assert "## Components" in markdown and "## Who talks to whom" in markdown
 
 
 def test_nothing_is_reachable_from_outside(synthesized: Synthesized, env_name: str) -> None:
