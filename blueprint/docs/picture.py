@@ -267,7 +267,7 @@ def _data_direction(edge: Edge, surface: SurfaceMap) -> tuple[str, str, bool]:
     reverse = edge.effect == "allow" and (edge.access.startswith("read") or (
         edge.target.startswith("key:") and "Encrypt" not in edge.access and "Sign" not in edge.access))
     source_column = surface.nodes[edge.source].column if edge.source in surface.nodes else ""
-    if edge.access in ("jobs assume", "instances assume") and source_column == "compute":
+    if "assume" in edge.access and source_column == "compute":  # compute assumes a role: credentials flow to it
         reverse = True
     return (edge.target, edge.source, True) if reverse else (edge.source, edge.target, False)
 
