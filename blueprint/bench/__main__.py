@@ -4,4 +4,5 @@ import sys
 
 from blueprint.bench.benchmark import main
 
+sys.argv[0] = "python -m blueprint.bench"  # argparse names the command after argv[0]
 sys.exit(main())
