@@ -11,6 +11,7 @@ from pathlib import Path
 
 from stacks.config import emulator_gaps
 from stacks.config.model import EnvironmentConfig, ImportedCertificateConfig
+from zero_trust_ai.ml_pipeline import PipelineImages
 from zero_trust_ai.model_gateway import ContentFilter, DeniedTopic, GuardrailPolicy, PiiEntity
 from zero_trust_ai.packaging import FunctionPackage
 from zero_trust_ai.persona_role import HumanFederation
@@ -22,6 +23,7 @@ from zero_trust_ai.platform import (
     InferenceSettings,
     LoggingSettings,
     NetworkSettings,
+    PipelineSettings,
     PlatformFunctions,
     QuarantineSettings,
     ServingCaller,
@@ -50,6 +52,13 @@ def capability_gaps(config: EnvironmentConfig) -> tuple[emulator_gaps.EmulatorGa
         return ()
     features = (emulator_gaps.BEDROCK_GUARDRAIL,) if config.serving.model_apis.bedrock else ()
     return (*emulator_gaps.CAPABILITY_SWITCHES, *features)
+
+
+def pipeline_settings(config: EnvironmentConfig) -> PipelineSettings:
+    """The pipeline stages' images (``training.pipeline.images``, digest-pinned: validated by the config model)."""
+    images = config.training.pipeline.images
+    return PipelineSettings(images=PipelineImages(ingestion=images.ingestion, features=images.features,
+                                                  training=images.training, release=images.release))
 
 
 def platform_props(config: EnvironmentConfig, *, name_prefix: str, project_root_rel: str,
@@ -100,6 +109,7 @@ def platform_props(config: EnvironmentConfig, *, name_prefix: str, project_root_
                                          principals=caller.principals) for name, caller in serving.callers.items()},
             token_ttl_minutes=serving.token_ttl_minutes, inference_rate_limit=serving.inference_rate_limit,
             anomaly_band_width=serving.anomaly_band_width),
+        pipeline=pipeline_settings(config),
         training=TrainingSettings(gpu_instance_types=config.training.gpu_instance_types,
                                   max_vcpus=config.training.max_vcpus),
         logging=LoggingSettings(retention_days=config.logging.retention_days,

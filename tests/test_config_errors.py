@@ -126,6 +126,15 @@ CASES: list[tuple[str, Any, list[str]]] = [
     ("not-a-mapping", "- just\n- a list\n", ["(top level)", "must be a mapping", "Fix:"]),
     ("empty-file", "", ["(empty file)", "Fix: copy environments/dev.yaml"]),
     ("public-emulator-endpoint", None, ["emulator.endpoint", "0.0.0.0", "Fix: use a value matching"]),
+    ("unpinned-pipeline-image", _set("training.pipeline.images.features",
+                                     "111111111111.dkr.ecr.eu-west-1.amazonaws.com/ztai-dev-pipeline-features:latest"),
+     ["training.pipeline.images.features", "'111111111111.dkr.ecr.eu-west-1.amazonaws.com/ztai-dev-pipeline-features"
+      ":latest'", "not pinned by digest", "Fix: name the image by its digest: <repository>@sha256:"]),
+    ("short-pipeline-digest", _set("training.pipeline.images.release", "ztai-dev-pipeline-release@sha256:abc123"),
+     ["training.pipeline.images.release", "'ztai-dev-pipeline-release@sha256:abc123'", "not pinned by digest",
+      "Fix: name the image by its digest"]),
+    ("missing-pipeline", _delete("training.pipeline"),
+     ["training.pipeline", "(missing)", "required field is missing", "Fix: add this field"]),
 ]
 
 

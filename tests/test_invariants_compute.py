@@ -37,7 +37,8 @@ def test_batch_gpu_compute_only_in_private_training_subnets(synthesized: Synthes
 def test_job_definition_is_unprivileged_and_logged(synthesized: Synthesized, env_name: str) -> None:
     stack = synthesized.stack(env_name)
     config = synthesized.environments[env_name].config
-    (definition,) = resources(stack, "aws_batch_job_definition").values()
+    # the GPU training definition; the pipeline stages' definitions: tests/test_invariants_pipeline.py
+    definition = by_path(stack, "aws_batch_job_definition")["training_compute/job_definition"]
     container = json.loads(definition["container_properties"])
     assert container["privileged"] is False and container["readonlyRootFilesystem"] is True
     assert not container["user"].startswith("0") and container["user"] != "root"

@@ -34,15 +34,20 @@ from tests.resolved_policies import ResolvedStack, Role, resolve_stack
 ENGINEER, TRAINER, DEPLOYER = "identities/data_engineer", "identities/model_trainer", "identities/model_deployer"
 TRAINING = frozenset({TRAINER, "training_job_role", "training_compute/job_role"})
 INFERENCE = "inference_role"
+# the pipeline stages (issue 17): the seed's table extended to ingestion, feature engineering and release
+INGESTION, FEATURES, RELEASE = "ml_pipeline/ingestion_role", "ml_pipeline/features_role", "ml_pipeline/release_role"
 SEED_READ: dict[tuple[str, str], frozenset[str]] = {
-    ("raw", "raw"): frozenset({ENGINEER}),
+    ("raw", "raw"): frozenset({ENGINEER, FEATURES}),
     ("features", "features"): frozenset({ENGINEER, *TRAINING}),
     ("training", "training"): TRAINING,
-    ("models", "models"): frozenset({DEPLOYER, INFERENCE}),
+    ("models", "models"): frozenset({DEPLOYER, INFERENCE, RELEASE}),
+    ("models", "releases"): frozenset({INFERENCE}),
 }
 SEED_WRITE: dict[tuple[str, str], frozenset[str]] = {
-    ("raw", "raw"): frozenset({ENGINEER}),
+    ("raw", "raw"): frozenset({ENGINEER, INGESTION}),
+    ("features", "features"): frozenset({FEATURES}),
     ("models", "models"): TRAINING,
+    ("models", "releases"): frozenset({RELEASE}),
 }
 DATA_DOMAINS = ("raw", "features", "training", "validation", "models")
 NOBODY: frozenset[str] = frozenset()

@@ -152,7 +152,13 @@ def test_access_matrix_matches_the_seed(synthesized: Synthesized, env_name: str)
         assert matrix[training_identity] == {
             "features/features/*": {"read"}, "training/training/*": {"read"}, "models/models/*": {"write"}}
     assert matrix["training_compute/instance_role"] == {}
-    assert matrix["inference_role"] == {"models/models/*": {"read"}}
+    # serving loads a model through its release manifest (issue 17)
+    assert matrix["inference_role"] == {"models/models/*": {"read"}, "models/releases/*": {"read"}}
+    # the pipeline stages (issue 17; their keys: tests/test_invariants_pipeline.py)
+    assert matrix["ml_pipeline/ingestion_role"] == {"raw/raw/*": {"write"}}
+    assert matrix["ml_pipeline/features_role"] == {"raw/raw/*": {"read"}, "features/features/*": {"write"}}
+    assert matrix["ml_pipeline/release_role"] == {"models/models/*": {"read"}, "models/releases/*": {"write"}}
+    assert matrix["run_recorder/role"] == {"archive/run-records/*": {"read", "write"}}
 
 
 def test_nobody_but_training_reads_training_data_and_nobody_reads_validation(synthesized: Synthesized,

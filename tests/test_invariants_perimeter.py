@@ -249,7 +249,9 @@ def test_serving_trusts_only_release_signatures_and_trainers_cannot_release(synt
     training = {s["Sid"]: s for s in statements(keys["keys/manifest_signing/key"]["policy"])}
     signers = {str(p) for s in release.values() if s["Effect"] == "Allow" and covers(s["Action"], "kms:Sign")
                for p in as_list(s["Principal"].get("AWS"))}
-    assert signers == {role_ref(stack, "identities/model_deployer/role")}
+    # the deployer and the pipeline's release stage (issue 17), never a role that trains
+    assert signers == {role_ref(stack, "identities/model_deployer/role"),
+                       role_ref(stack, "ml_pipeline/release_role/role")}
     for trainer in ("identities/model_trainer/role", "training_job_role/role", "training_compute/job_role/role"):
         assert role_ref(stack, trainer) not in signers
     inference = role_ref(stack, "inference_role/role")

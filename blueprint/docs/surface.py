@@ -95,6 +95,9 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+PINNED_IMAGE = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
+
+
 def build(environment: str, stack: dict[str, Any]) -> SurfaceMap:
     """Derive components and flows from one synthesized stack."""
     resources: dict[str, dict[str, Any]] = stack.get("resource", {})
@@ -263,15 +266,18 @@ def build(environment: str, stack: dict[str, Any]) -> SurfaceMap:
     for body in resources.get("aws_batch_job_definition", {}).values():
         container = json.loads(body["container_properties"])
         role = ref_target(container.get("jobRoleArn"))
+        # each job definition (the pipeline stages, issue 17) on its own edge: its image (pinned by digest?) and command
+        pinned = "image pinned by digest" if PINNED_IMAGE.fullmatch(str(container.get("image"))) else \
+            "image NOT pinned by digest (tag)"
         for compute_env in resources.get("aws_batch_compute_environment", {}).values():
             if role:
                 surface.connect(
                     Edge(
                         f"compute:{compute_env['compute_environment_name']}",
                         f"role:{_path(role[2]).rsplit('/', 1)[0]}",
-                        "jobs assume",
+                        f"job {body['name']} assumes",
                         "credentials",
-                        "ecs-tasks trust, SourceArn",
+                        f"ecs-tasks trust, SourceArn; {pinned}; {' '.join(container.get('command', []))}",
                     )
                 )
             group = container.get("logConfiguration", {}).get("options", {}).get("awslogs-group")
@@ -493,6 +499,16 @@ def _serving_and_response(
         surface.connect(Edge("events:rules", node_id, "invoke", "findings / alarm changes",
                              "lambda permission per rule (SourceArn)"))
         variables = body["environment"]["variables"]
+        if "RUN_RECORD_BUCKET" in variables:  # the run recorder (issue 17, seed step 4)
+            for environment in resources.get("aws_batch_compute_environment", {}).values():
+                surface.connect(Edge(f"compute:{environment['compute_environment_name']}", "events:rules",
+                                     "Batch Job State Change", "job command, image, environment",
+                                     "rule scoped to this platform's job queues"))
+            archive = next((node for logical, node in bucket_node.items()
+                            if logical in str(variables["RUN_RECORD_BUCKET"])), None)
+            if archive:
+                surface.connect(Edge(node_id, archive, "write run-records/<jobId>/<status>.json", "run records",
+                                     "create-only (If-None-Match), Object Lock, KMS logs"))
         if "MANAGED_ROLE_PREFIX" in variables:
             prefix = variables["MANAGED_ROLE_PREFIX"]
             surface.add(Node(f"roles:{prefix}*", f"platform roles {prefix}*", "identity",

@@ -7,6 +7,7 @@ Each check reads the live resources through the AWS API (boto3 pointed at the em
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -143,6 +144,15 @@ def verify_environment(endpoint: str, region: str, name_prefix: str) -> list[Che
     ours = [e for e in environments if e["computeEnvironmentName"] == f"{name_prefix}-training-gpu"]
     check("Batch GPU compute environment in the training subnets", len(ours) == 1 and bool(
         set(ours[0]["computeResources"]["subnets"]) & {s["SubnetId"] for s in subnets}))
+    # issue 17: every pipeline stage's job definition, digest-pinned, unprivileged, read-only root filesystem
+    pinned = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
+    for stage in ("ingestion", "features", "training", "release"):
+        found = batch.describe_job_definitions(jobDefinitionName=f"{name_prefix}-pipeline-{stage}",
+                                               status="ACTIVE")["jobDefinitions"]
+        container = found[-1]["containerProperties"] if found else {}
+        check(f"pipeline {stage} job definition: image pinned by digest, unprivileged, read-only root",
+              bool(found) and bool(pinned.fullmatch(str(container.get("image")))) and not container.get("privileged")
+              and container.get("readonlyRootFilesystem") is True, str(container.get("image")))
 
     iam = client("iam")
     check("no IAM users", not iam.list_users()["Users"])
@@ -212,6 +222,15 @@ def _verify_monitoring(client: Callable[[str], Any], check: Callable[..., None],
              if any(t["Arn"] == function["FunctionArn"] for t in
                     events.list_targets_by_rule(Rule=r["Name"])["Targets"])]
     check("GuardDuty-finding and alarm rules invoke the quarantine function", len(wired) == 2, ", ".join(wired))
+    recorder = client("lambda").get_function_configuration(FunctionName=f"{prefix}-run-recorder")
+    (rule,) = events.list_rules(NamePrefix=f"{prefix}-run-recorder")["Rules"] or [{}]
+    queues = json.loads(rule.get("EventPattern", "{}")).get("detail", {}).get("jobQueue", [])
+    own_queues = [q["jobQueueArn"] for q in client("batch").describe_job_queues()["jobQueues"]
+                  if q["jobQueueName"].startswith(f"{prefix}-")]
+    check("run recorder: Batch Job State Change of this platform's queue only, invokes the function",
+          rule.get("Name") == f"{prefix}-run-recorder" and bool(queues) and sorted(queues) == sorted(own_queues)
+          and any(t["Arn"] == recorder["FunctionArn"] for t in
+                  events.list_targets_by_rule(Rule=rule["Name"])["Targets"]), ", ".join(queues))
     groups_ = client("scheduler").list_schedule_groups(NamePrefix=f"{prefix}-quarantine")["ScheduleGroups"]
     check("release schedule group exists", len(groups_) == 1)
 

@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "InferenceSettings": "platform",
     "LoggingSettings": "platform",
     "NetworkSettings": "platform",
+    "PipelineSettings": "platform",
     "PlatformFunctions": "platform",
     "QuarantineSettings": "platform",
     "ServingCaller": "platform",
@@ -53,6 +54,11 @@ _EXPORTS: dict[str, str] = {
     "DataLakeProps": "data_lake",
     "LogArchive": "log_archive",
     "LogArchiveProps": "log_archive",
+    "MlPipeline": "ml_pipeline",
+    "MlPipelineProps": "ml_pipeline",
+    "PipelineImages": "ml_pipeline",
+    "RunRecorder": "run_recorder",
+    "RunRecorderProps": "run_recorder",
     "EncryptedLogGroup": "encrypted_log_group",
     "EncryptedLogGroupProps": "encrypted_log_group",
     # network
@@ -158,6 +164,8 @@ __all__ = [  # literal, so static tools see it; tests/test_library_api.py checks
     "ManifestSigningKey",
     "ManifestSigningKeyProps",
     "MemberAccount",
+    "MlPipeline",
+    "MlPipelineProps",
     "ModelEgress",
     "ModelEgressProps",
     "ModelGateway",
@@ -173,6 +181,8 @@ __all__ = [  # literal, so static tools see it; tests/test_library_api.py checks
     "PersonaRole",
     "PersonaRoleProps",
     "PiiEntity",
+    "PipelineImages",
+    "PipelineSettings",
     "PlatformFunctions",
     "PlatformIdentities",
     "PlatformIdentitiesProps",
@@ -186,6 +196,8 @@ __all__ = [  # literal, so static tools see it; tests/test_library_api.py checks
     "QuarantineFunction",
     "QuarantineFunctionProps",
     "QuarantineSettings",
+    "RunRecorder",
+    "RunRecorderProps",
     "SecureBucket",
     "SecureBucketProps",
     "SecurityAlarms",
@@ -237,6 +249,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
     from zero_trust_ai.jwks_publisher import JwksPublisher, JwksPublisherProps
     from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
+    from zero_trust_ai.ml_pipeline import MlPipeline, MlPipelineProps, PipelineImages
     from zero_trust_ai.model_egress import ModelEgress, ModelEgressProps
     from zero_trust_ai.model_gateway import (
         ContentFilter,
@@ -259,6 +272,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         InferenceSettings,
         LoggingSettings,
         NetworkSettings,
+        PipelineSettings,
         PlatformFunctions,
         QuarantineSettings,
         ServingCaller,
@@ -272,6 +286,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from zero_trust_ai.platform_keys import PlatformKeys, PlatformKeysProps
     from zero_trust_ai.private_network import PrivateNetwork, PrivateNetworkProps
     from zero_trust_ai.quarantine_function import QuarantineFunction, QuarantineFunctionProps
+    from zero_trust_ai.run_recorder import RunRecorder, RunRecorderProps
     from zero_trust_ai.secure_bucket import LifecycleRule, ObjectLock, SecureBucket, SecureBucketProps
     from zero_trust_ai.security_alarms import SecurityAlarms, SecurityAlarmsProps
     from zero_trust_ai.serving_alarms import ServingAlarms, ServingAlarmsProps

@@ -5,7 +5,10 @@ No list contains a wildcard: deny by default means every grant names its actions
 
 from __future__ import annotations
 
-S3_READ = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectTagging")
+# GetObjectAttributes of a *version* (how a consumer checks a pinned artifact's stored SHA-256) needs
+# s3:GetObjectVersionAttributes (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html)
+S3_READ = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes",
+           "s3:GetObjectTagging")
 S3_LIST = ("s3:ListBucket",)
 S3_WRITE = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectTagging")
 S3_DELETE = ("s3:DeleteObject", "s3:DeleteObjectVersion")
@@ -52,7 +55,7 @@ SSM_READ_PARAMETERS = ("ssm:GetParameter", "ssm:GetParameters")
 SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
 
 VPC_ENDPOINT_S3 = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket", "s3:GetObjectAttributes",
-                   "s3:AbortMultipartUpload", "s3:GetBucketLocation")
+                   "s3:GetObjectVersionAttributes", "s3:AbortMultipartUpload", "s3:GetBucketLocation")
 
 # Interface endpoint policies: what workloads inside the VPC may call through each endpoint.
 ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {

@@ -242,6 +242,28 @@ CATALOGUE: tuple[Control, ...] = (
         ("tests/test_invariants_organization.py", "tests/test_config_organization.py",
          "tests/test_organization_e2e.py"),
     ),
+    Control(
+        "ZT-PIPE-1",
+        3,
+        "Pipeline stages as workloads: ingestion, features, training, release and serving each with its own "
+        "service-trusted identity (source conditions), image pinned by digest, least-privilege prefix grants; each "
+        "stage verifies the signed manifest it receives (key, kind, subject, pinned versions, SHA-256) and signs "
+        "what it produces; only release signs with the release key",
+        (1, 4, 5, 6),
+        ("Applications & Workloads", "Data", "Identity"),
+        ("ML02", "ML06", "ML10"),
+        ("tests/test_invariants_pipeline.py", "tests/test_pipeline_stages.py", "tests/test_deploy_e2e.py"),
+    ),
+    Control(
+        "ZT-LOG-3",
+        4,
+        "Run records: every pipeline job's command, image digest and environment recorded by the platform (not the "
+        "job) from Batch state changes of its own queues, create-only under run-records/ in the Object-Locked archive",
+        (5, 7),
+        ("Visibility & Analytics", "Applications & Workloads"),
+        ("ML06",),
+        ("tests/test_invariants_pipeline.py", "tests/test_run_recorder.py"),
+    ),
 )
 
 BY_ID = {control.id: control for control in CATALOGUE}
@@ -250,7 +272,7 @@ BY_ID = {control.id: control for control in CATALOGUE}
 TOOLING: dict[str, str] = {
     "ZT-MAP-1": "blueprint/docs/surface.py",
     "ZT-TEST-1": "blueprint/gate/runner.py + policy/checks/",
-    "ZT-TEST-2": "blueprint/drill/platform.py + blueprint/drill/response.py",
+    "ZT-TEST-2": "blueprint/drill/platform.py + blueprint/drill/response.py + blueprint/drill/lifecycle.py",
 }
 # A workload environment's account is guarded by the organization stack (environments/organization*.yaml lists it).
 TOOLING["ZT-ORG-1"] = "stacks/organization_stack.py (environments/organization*.yaml)"

@@ -63,6 +63,12 @@ def jwks_publisher_package(out_dir: Path = BUILD_DIR) -> FunctionPackage:
     return build_zip("jwks-publisher", {"handler.py": RUNTIME_DIR / "jwks_publisher" / "handler.py"}, out_dir)
 
 
+def run_recorder_package(out_dir: Path = BUILD_DIR) -> FunctionPackage:
+    """The run recorder: one file, ``handler.py`` (handler ``handler.handle``)."""
+    return build_zip("run-recorder", {"handler.py": RUNTIME_DIR / "run_recorder" / "handler.py"}, out_dir)
+
+
 def function_packages(out_dir: Path = BUILD_DIR) -> dict[str, FunctionPackage]:
     """Every function of the platform, by name."""
-    return {"quarantine": quarantine_package(out_dir), "jwks-publisher": jwks_publisher_package(out_dir)}
+    return {"quarantine": quarantine_package(out_dir), "jwks-publisher": jwks_publisher_package(out_dir),
+            "run-recorder": run_recorder_package(out_dir)}

@@ -37,6 +37,7 @@ from zero_trust_ai.dns_firewall import DnsFirewall, DnsFirewallProps
 from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
 from zero_trust_ai.jwks_publisher import JwksPublisher, JwksPublisherProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
+from zero_trust_ai.ml_pipeline import MlPipeline, MlPipelineProps, PipelineImages
 from zero_trust_ai.model_gateway import GuardrailPolicy, ModelGateway, ModelGatewayProps
 from zero_trust_ai.packaging import FunctionPackage, function_packages
 from zero_trust_ai.persona_role import HumanFederation, PersonaRole
@@ -50,6 +51,7 @@ from zero_trust_ai.private_network import (
     PrivateNetworkProps,
 )
 from zero_trust_ai.quarantine_function import QuarantineFunction, QuarantineFunctionProps
+from zero_trust_ai.run_recorder import RunRecorder, RunRecorderProps
 from zero_trust_ai.runtime.token_validator import PARAM_JWKS
 from zero_trust_ai.secure_bucket import SecureBucket, SecureBucketProps
 from zero_trust_ai.security_alarms import SecurityAlarms, SecurityAlarmsProps
@@ -136,6 +138,15 @@ class TrainingSettings(BaseModel):
     max_vcpus: int = Field(default=64, ge=1, le=4096)
 
 
+class PipelineSettings(BaseModel):
+    """The ML lifecycle's job stages (ingestion, features, training, release) on the training compute. Required: every
+    environment runs its pipeline through them, so each stage's image must be named, pinned by digest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    images: PipelineImages = Field(description="Container image of each job stage, ``<repository>@sha256:<64 hex>``.")
+
+
 class ServingCaller(BaseModel):
     """A machine client of the serving endpoint: its token scopes and who may read its client secret."""
 
@@ -212,12 +223,14 @@ class PlatformFunctions(BaseModel):
 
     quarantine: FunctionCode
     jwks_publisher: FunctionCode
+    run_recorder: FunctionCode
 
     @classmethod
     def from_packages(cls, packages: Mapping[str, FunctionPackage]) -> PlatformFunctions:
         def code(name: str) -> FunctionCode:
             return FunctionCode(path=packages[name].path, sha256_hex=packages[name].sha256_hex)
-        return cls(quarantine=code("quarantine"), jwks_publisher=code("jwks-publisher"))
+        return cls(quarantine=code("quarantine"), jwks_publisher=code("jwks-publisher"),
+                   run_recorder=code("run-recorder"))
 
 
 class ZeroTrustAiPlatformProps(BaseModel):
@@ -232,6 +245,7 @@ class ZeroTrustAiPlatformProps(BaseModel):
     network: NetworkSettings
     identity: IdentitySettings
     serving: ServingSettings
+    pipeline: PipelineSettings = Field(description="The pipeline stages' images (required: no default image).")
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
@@ -268,8 +282,13 @@ TRAINING_ACCESS = (
 )
 ACCESS_TABLE: Mapping[str, tuple[DataAccess, ...]] = {
     "training_job": TRAINING_ACCESS,
-    "training_compute_job": TRAINING_ACCESS,
-    "inference": (DataAccess("models", "read", "models/"),),
+    "training_compute_job": TRAINING_ACCESS,  # also the pipeline's training stage (MlPipeline reuses the role)
+    # serving loads a model only through its release manifest (releases/), then the bound model (models/)
+    "inference": (DataAccess("models", "read", "models/"), DataAccess("models", "read", "releases/")),
+    # the pipeline stages (zero_trust_ai.runtime.pipeline.contract.STAGES names the same reads and writes)
+    "pipeline_ingestion": (DataAccess("raw", "write", "raw/"),),
+    "pipeline_features": (DataAccess("raw", "read", "raw/"), DataAccess("features", "write", "features/")),
+    "pipeline_release": (DataAccess("models", "read", "models/"), DataAccess("models", "write", "releases/")),
     "data_engineer": (DataAccess("raw", "read_write", "raw/"), DataAccess("features", "read", "features/")),
     "model_trainer": TRAINING_ACCESS,
     "model_deployer": (DataAccess("models", "read", "models/"),),
@@ -379,11 +398,31 @@ class ZeroTrustAiPlatform(PlatformConstruct):
         self.alert_topic = self._compose_monitoring(functions.quarantine)
         self._compose_serving(functions.jwks_publisher)
         self._compose_model_apis(serving_roles=[inference], training_roles=[training_job, compute.job_role])
+        self._compose_pipeline(functions.run_recorder)
         # terraform refreshes every bucket (HeadBucket = s3:ListBucket): the deploying principal may list them all
         for bucket in self.node.find_all():
             if isinstance(bucket, SecureBucket) and not bucket.props.principal_perimeter_opt_out_reason:
                 bucket.admit_to_listing(self.deployment_principal, reason="terraform's refresh of the bucket "
                                         "(HeadBucket) is an s3:ListBucket; the deployer reads no objects")
+
+    def _compose_pipeline(self, run_recorder_code: FunctionCode) -> None:
+        """Seed steps 3 and 4: the lifecycle's job stages as workloads (their rows of the access table), and the
+        run recorder that writes what each of their jobs ran to the log archive."""
+        props, emulator = self.props, self.props.emulator
+        training_network = self.networks["training_network"]
+        self.pipeline = pipeline = MlPipeline(self, "ml_pipeline", props=MlPipelineProps(
+            name_prefix=props.name_prefix, region=props.region, account_id=props.account_id,
+            images=props.pipeline.images, max_session_duration=props.identity.session_duration_seconds),
+            compute=self.training_compute, data_lake=self.data_lake, keys=self.keys, network=training_network)
+        for stage in ("ingestion", "features", "release"):
+            self._grant_data_access(f"pipeline_{stage}", pipeline.stage_roles[stage])
+        self.run_recorder = RunRecorder(self, "run_recorder", props=RunRecorderProps(
+            name_prefix=props.name_prefix, account_id=props.account_id, region=props.region,
+            log_retention_days=props.logging.retention_days,
+            code_signing_opt_out_reason=self.capability_gaps.get(Capability.LAMBDA_CODE_SIGNING),
+            ignore_dead_letter_config_drift_reason=emulator.dead_letter_config_drift_reason if emulator else None),
+            code=run_recorder_code, key=self.keys.logs, artifacts=self.artifacts, alert_topic=self.alert_topic,
+            archive=self.log_archive.archive, job_queue_arns=pipeline.job_queue_arns)
 
     def _grant_data_access(self, name: str, identity: WorkloadRole | PersonaRole) -> None:
         """Apply the identity's row of :data:`ACCESS_TABLE` through the buckets' grants."""

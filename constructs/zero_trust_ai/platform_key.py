@@ -56,10 +56,13 @@ class PlatformKey(PlatformConstruct):
             policy=self.policy.lazy_json(),
         )
         KmsAlias(self, "alias", name=props.alias, target_key_id=self.key.key_id)
+        # one token for the ARN: jsii returns a new token on every attribute read, and a grant repeated through another
+        # prefix of the same bucket must produce an *equal* statement (PolicyDocument.add is idempotent on equality)
+        self._key_arn = self.key.arn
 
     @property
     def key_arn(self) -> str:
-        return self.key.arn
+        return self._key_arn
 
     @property
     def key_id(self) -> str:

@@ -25,6 +25,8 @@ from zero_trust_ai import (
     IdentitySettings,
     InferenceSettings,
     NetworkSettings,
+    PipelineImages,
+    PipelineSettings,
     PrivateCaCertificate,
     ServingCaller,
     ServingSettings,
@@ -62,6 +64,10 @@ def platform_props() -> ZeroTrustAiPlatformProps:
                 "base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id"),
             callers={"model-deployer": ServingCaller(operations=["invoke", "update-routing"],
                                                      persona="model_deployer")}),
+        # The ML lifecycle's job stages: your images, each pinned by digest (a tag is refused).
+        pipeline=PipelineSettings(images=PipelineImages(**{
+            stage: f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/acme-ml-pipeline-{stage}@sha256:{'0' * 64}"
+            for stage in ("ingestion", "features", "training", "release")})),
         alerts=AlertSettings(email_addresses=["ml-platform-alerts@example.com"]),
     )
 

@@ -142,9 +142,37 @@ class NetworkConfig(_Model):
         return 2 ** (self.subnet_prefix_length - smallest)
 
 
+# <repository>@sha256:<64 hex>: the rule of the library's PipelineImages (zero_trust_ai.ml_pipeline)
+DIGEST_PINNED_IMAGE = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
+
+
+class PipelineImagesConfig(_Model):
+    """The container image of each pipeline job stage, pinned by digest (a tag can be moved to other bytes)."""
+
+    ingestion: str = Field(description="Image of the ingestion stage, <repository>@sha256:<64 hex>.")
+    features: str = Field(description="Image of the feature-engineering stage, <repository>@sha256:<64 hex>.")
+    training: str = Field(description="Image of the training stage, <repository>@sha256:<64 hex>.")
+    release: str = Field(description="Image of the release stage, <repository>@sha256:<64 hex>.")
+
+    @field_validator("ingestion", "features", "training", "release")
+    @classmethod
+    def _pinned_by_digest(cls, value: str) -> str:
+        if not DIGEST_PINNED_IMAGE.fullmatch(value):
+            raise FieldProblem(f"image {value!r} is not pinned by digest (a tag can be moved to other bytes)",
+                               fix="name the image by its digest: <repository>@sha256:<64 lowercase hex digits>")
+        return value
+
+
+class PipelineConfig(_Model):
+    """The ML lifecycle's job stages (ingestion, features, training, release) on the training compute."""
+
+    images: PipelineImagesConfig = Field(description="Container image of each job stage, pinned by digest.")
+
+
 class TrainingConfig(_Model):
     """GPU training compute."""
 
+    pipeline: PipelineConfig = Field(description="The pipeline stages' images (required: every environment runs them).")
     gpu_instance_types: list[str] = Field(
         min_length=1, description="Instance types the training compute may launch (GPU/accelerator only)."
     )

@@ -992,6 +992,129 @@ def evidence_role_renamed_outside_the_scps_protection(t: Target) -> int:
     return 1
 
 
+# == ZT-PIPE-1 pipeline stages as workloads / ZT-LOG-3 run records (issue 17) =======================================
+
+@mutation(("ZT-PIPE-1",))
+def features_stage_reads_the_whole_raw_bucket(t: Target) -> int:
+    """The features stage's read of raw/ is widened to the whole raw bucket."""
+    with document(t.at("aws_iam_role_policy", "ml_pipeline/features_role/policy")) as doc:
+        statement = by_sid(doc).get("ReadRawRaw")
+        if statement is None:
+            return 0
+        statement["Resource"] = str(statement["Resource"]).replace("/raw/*", "/*")
+        return 1
+
+
+@mutation(("ZT-PIPE-1",))
+def ingestion_stage_also_reads_raw(t: Target) -> int:
+    """The ingestion stage (write raw/ only) may also read what it wrote."""
+    with document(t.at("aws_iam_role_policy", "ml_pipeline/ingestion_role/policy")) as doc:
+        statement = by_sid(doc).get("WriteRawRaw")
+        if statement is None:
+            return 0
+        statement["Action"] = sorted({*as_list(statement["Action"]), "s3:GetObject"})
+        return 1
+
+
+@mutation(("ZT-PIPE-1",))
+def training_job_signs_releases(t: Target) -> int:
+    """The training compute's job role is allowed to sign with the release key (it could release its own model)."""
+    release_key = t.ref("aws_kms_key", "keys/release_signing/key")
+    role = t.ref("aws_iam_role", "training_compute/job_role/role")
+    changed = 0
+    with document(t.at("aws_iam_role_policy", "training_compute/job_role/policy")) as doc:
+        if doc and release_key:
+            doc["Statement"].append({"Sid": "SignReleasesToo", "Effect": "Allow", "Action": "kms:Sign",
+                                     "Resource": release_key})
+            changed += 1
+    with document(t.at("aws_kms_key", "keys/release_signing/key")) as doc:
+        if doc and role:
+            doc["Statement"].append({"Sid": "TrainerSignsReleases", "Effect": "Allow", "Action": "kms:Sign",
+                                     "Principal": {"AWS": role}, "Resource": "*"})
+            changed += 1
+    return changed
+
+
+@mutation(("ZT-PIPE-1",))
+def release_stage_without_manifest_verification(t: Target) -> int:
+    """The release stage can no longer verify the model manifest (its kms:Verify on the manifest key goes)."""
+    with document(t.at("aws_iam_role_policy", "ml_pipeline/release_role/policy")) as doc:
+        return drop_sid(doc, "PipelineReleaseVerifyManifests")
+
+
+@mutation(("ZT-PIPE-1",))
+def stage_role_trusts_ecs_tasks_of_any_account(t: Target) -> int:
+    """The features stage role's trust loses its confused-deputy conditions."""
+    with document(t.at("aws_iam_role", "ml_pipeline/features_role/role"), "assume_role_policy") as doc:
+        changed = 0
+        for statement in doc.get("Statement", []):
+            if statement.pop("Condition", None) is not None:
+                changed += 1
+        return changed
+
+
+@mutation(("ZT-PIPE-1",))
+def stage_data_access_not_bound_to_the_vpc(t: Target) -> int:
+    """The release stage's data access works from anywhere (its network-binding Deny goes)."""
+    with document(t.at("aws_iam_role_policy", "ml_pipeline/release_role/policy")) as doc:
+        return drop_sid(doc, "DataAccessOnlyFromPlatformNetworks")
+
+
+@mutation(("ZT-PIPE-1", "ZT-LOG-3"))
+def stage_image_by_tag(t: Target) -> int:
+    """The features stage runs an image by tag (``:latest``), not by digest: what ran cannot be proven."""
+    body = t.at("aws_batch_job_definition", "ml_pipeline/features_job_definition")
+    if body is None:
+        return 0
+    container = json.loads(body["container_properties"])
+    container["image"] = container["image"].split("@", 1)[0] + ":latest"
+    body["container_properties"] = json.dumps(container, separators=(",", ":"))
+    return 1
+
+
+@mutation(("ZT-PIPE-1",))
+def stage_container_privileged(t: Target) -> int:
+    """The ingestion stage's container runs privileged with a writable root filesystem."""
+    body = t.at("aws_batch_job_definition", "ml_pipeline/ingestion_job_definition")
+    if body is None:
+        return 0
+    container = json.loads(body["container_properties"])
+    container.update(privileged=True, readonlyRootFilesystem=False)
+    body["container_properties"] = json.dumps(container, separators=(",", ":"))
+    return 1
+
+
+@mutation(("ZT-LOG-3",))
+def run_recorder_sees_every_queue(t: Target) -> int:
+    """The run recorder's rule matches Batch events of any queue in the account (other jobs' records get mixed in,
+    and anyone's job can fill the archive)."""
+    rule = t.at("aws_cloudwatch_event_rule", "run_recorder/rule_batch_job_state_change")
+    if rule is None:
+        return 0
+    pattern = json.loads(rule["event_pattern"])
+    pattern.pop("detail", None)
+    rule["event_pattern"] = json.dumps(pattern, sort_keys=True)
+    return 1
+
+
+@mutation(("ZT-LOG-3",))
+def run_recorder_writes_the_whole_archive(t: Target) -> int:
+    """The run recorder may write anywhere in the log archive (it could overwrite the trail's evidence keys)."""
+    with document(t.at("aws_iam_role_policy", "run_recorder/role/policy")) as doc:
+        statement = by_sid(doc).get("WriteArchiveRunRecords")
+        if statement is None:
+            return 0
+        statement["Resource"] = str(statement["Resource"]).replace("/run-records/*", "/*")
+        return 1
+
+
+@mutation(("ZT-LOG-3",))
+def run_records_may_be_replaced(t: Target) -> int:
+    """The archive no longer requires If-None-Match under run-records/: a record can be replaced by a new version."""
+    with document(t.at("aws_s3_bucket_policy", "log_archive/archive/policy")) as doc:
+        return drop_sid(doc, "DenyOverwritesArchiveRunRecords")
+
+
 # == ZT-TEST-1 policy gate / ZT-TEST-2 red-team drill (the tool's own test must catch them) ============================
 
 @mutation(("ZT-TEST-1",), tests=("tests/test_policy_gate.py::test_gate_passes_for_every_environment",))
