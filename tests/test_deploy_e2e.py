@@ -110,6 +110,35 @@ def test_red_team_drill_verdicts(deployed: tuple[Path, str]) -> None:
     assert "QuarantineDenyAll" in response[
         "quarantined data engineer writes raw data (session issued after the quarantine)"].reason
     assert "skipped-protected" in response["a finding quarantines the break-glass role"].reason
+    # issue 17: the ML lifecycle with each stage's deployed role, each tampering caught by the next stage
+    from blueprint.drill import lifecycle
+
+    cycle = {v.attempt.removeprefix("lifecycle: "): v for v in verdicts if v.attempt.startswith("lifecycle: ")}
+    assert len(cycle) == 22 and all(v.correct for v in cycle.values())
+    honest = [a for a in cycle if a.startswith(("ingestion ", "features verifies", "training verifies",
+                                                "release verifies", "serving verifies"))]
+    assert len(honest) == 5 and all(cycle[a].actual == "ALLOW" and cycle[a].how == lifecycle.LIFECYCLE
+                                    for a in honest)
+    refused = {  # tampering attempt -> the check that refused it
+        "a features object changed after signing (manifest re-pinned, not re-signed) reaches training":
+            "features/drill-", "a raw manifest signed by another key reaches feature engineering": "signature does "
+            "not verify with key", "a raw manifest replayed for another dataset reaches feature engineering":
+            "replayed manifest refused", "an unsigned model in the registry is released":
+            "manifest signature cannot be read", "an unsigned model in the registry is served":
+            "releases/", "the features manifest re-pinned to the older version (not re-signed) reaches training":
+            "signature does not verify"}
+    for attempt, check in refused.items():
+        assert cycle[attempt].actual == "DENY" and lifecycle.REFUSED_BY_STAGE in cycle[attempt].reason, attempt
+        assert check in cycle[attempt].reason, attempt
+    for attempt in ("a raw object changed after signing reaches feature engineering",
+                    "a features object swapped for an older version reaches training"):
+        assert cycle[attempt].actual == "DENY" and lifecycle.PINNED_READ in cycle[attempt].reason, attempt
+    assert "no statement allows it" in cycle["a training job writes a release manifest itself (releases/)"].reason
+    records = [v for a, v in cycle.items() if a.startswith("the run record of the ")]
+    assert len(records) == 4 and all(v.actual == "ALLOW" and v.how == lifecycle.RUN_RECORDER for v in records)
+    assert "DenyOverwritesArchiveRunRecords" in cycle[
+        "a run record is overwritten (PutObject without If-None-Match)"].reason
+    assert cycle["a job of another queue in the account reaches the run recorder"].actual == "DENY"
 
 
 def test_drill_policy_decisions_agree_with_an_independent_evaluator(deployed: tuple[Path, str]) -> None:

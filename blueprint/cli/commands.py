@@ -165,6 +165,10 @@ def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False) -> dict[str,
             "drill_wrong": [v.attempt for v in verdicts if not v.correct],
             "drill_enforced_by_emulator": sorted({v.attempt for v in verdicts if v.how == drill.EMULATOR}),
             "drill_by_method": dict(Counter(v.how for v in verdicts).most_common()),
+            # issue 17: the ML lifecycle scenario (honest path, tampering, run records), every verdict
+            "lifecycle": [{"attempt": v.attempt.removeprefix("lifecycle: "), "expected": v.expected,
+                           "actual": v.actual, "how": v.how, "reason": v.reason}
+                          for v in verdicts if v.attempt.startswith("lifecycle: ")],
             "capability_switches": [g.control for g in CAPABILITY_SWITCHES],
             "emulator_gaps": [{"control": g.control, "handling": g.handling} for g in GAPS],
             "logs": {"terraform": _rel(TERRAFORM_LOG), "emulator": _rel(em.log_file), "drill": _rel(DRILL_LOG),
@@ -274,6 +278,7 @@ def render_deploy(deploy: dict[str, Any], gate_summary: str = "reports/policy-ga
         f"expected in {deploy['drill_seconds']:.1f}s"
         + (f" -- WRONG: {', '.join(deploy['drill_wrong'])}" if deploy["drill_wrong"] else ""),
         *[f"             {count:>5}  {how}" for how, count in deploy["drill_by_method"].items()],
+        *_render_lifecycle(deploy.get("lifecycle", [])),
         f"emulator gaps ({len(deploy['emulator_gaps'])}; how `local` handles each: reports/main-job.json; "
         "* = capability switch, not deployed in `local`):",
         *[f"  - {g['control']}{' *' if g['control'] in deploy['capability_switches'] else ''}"
@@ -281,6 +286,17 @@ def render_deploy(deploy: dict[str, Any], gate_summary: str = "reports/policy-ga
         "logs       : " + ", ".join(f"{kind} {path}" for kind, path in deploy.get("logs", {}).items())
         + f", gate {gate_summary}, summary reports/main-job.json",
     ]
+
+
+def _render_lifecycle(verdicts: list[dict[str, Any]]) -> list[str]:
+    """The ML lifecycle scenario: one line per verdict (the check that decided it is in reports/drill.log)."""
+    if not verdicts:
+        return []
+    right = sum(v["expected"] == v["actual"] for v in verdicts)
+    return [f"lifecycle  : {right}/{len(verdicts)} verdicts as expected (ingest -> features -> train -> release -> "
+            "serve, tampering, run records)",
+            *[f"             [{'ok' if v['expected'] == v['actual'] else 'WRONG'}] {v['actual']:<5} {v['attempt']}"
+              for v in verdicts]]
 
 
 def render_summary(summary: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from blueprint.drill import lifecycle as drill_lifecycle
 from blueprint.drill import response as drill_response
 from blueprint.drill.policy_eval import Decision, Request, evaluate
 from blueprint.verify.live import clients
@@ -348,6 +349,9 @@ def run(
     )
     perimeter_attempts(deployed, record)
 
+    # -- the ML lifecycle: each stage with its deployed role, each tampering caught by the next stage --------
+    drill_lifecycle.lifecycle_attempts(deployed, endpoint, record)
+
     # -- serving tokens and automated quarantine (the platform's own runtime code) --------------------
     drill_response.client_secret_attempts(deployed, prefix, record)
     drill_response.token_attempts(deployed.client, endpoint, prefix, record)
@@ -494,6 +498,8 @@ def summarize(verdicts: Sequence[Verdict]) -> str:
         f"  {drill_response.TOKENS}: "
         f"{sum(v.how == drill_response.TOKENS for v in verdicts)} attempts",
         f"  {drill_response.HANDLER}: {sum(v.how == drill_response.HANDLER for v in verdicts)} attempts",
+        f"  ML lifecycle (issue 17): {sum(v.attempt.startswith('lifecycle: ') for v in verdicts)} attempts "
+        f"({sum(v.attempt.startswith('lifecycle: ') and v.correct for v in verdicts)} as expected)",
         "  evaluated from the deployed policies (moto does not enforce IAM identity policies, trust-policy "
         "conditions or KMS key policies): everything else",
     ]

@@ -106,6 +106,17 @@ DNS_FIREWALL = EmulatorGap(
     "(asserted by tests/test_invariants_perimeter.py)",
     capability=Capability.DNS_FIREWALL,
 )
+PIPELINE_JOBS = EmulatorGap(
+    control="ML pipeline stages (Batch jobs) and the run recorder (issue 17)",
+    gap="moto registers Batch job definitions but cannot run containers (no Docker) nor Lambda code, its "
+    "EventBridge TestEventPattern is not implemented, and it applies every conditional Deny of the data buckets' "
+    "policies to every object request",
+    handling="the drill's lifecycle scenario runs the stage entry points and the run-recorder handler in-process "
+    "with STS sessions of the deployed roles and the deployed job definitions' settings; each S3/KMS request is "
+    "decided by evaluating the deployed policies, then served by a drill copy of the bucket (signatures by the "
+    "deployed KMS keys); the rule's pattern is matched with moto's EventBridge matcher "
+    "(blueprint/drill/lifecycle.py)",
+)
 CAPABILITY_SWITCHES: tuple[EmulatorGap, ...] = (MUTUAL_TLS_TRUST_STORE, LAMBDA_CODE_SIGNING, SECURITY_HUB_STANDARDS,
                                                 DNS_FIREWALL)
 # Switches that apply only when the environment enables the feature (serving.model_apis.bedrock).
@@ -120,7 +131,7 @@ BEDROCK_GUARDRAIL = EmulatorGap(
 )
 FEATURE_SWITCHES: tuple[EmulatorGap, ...] = (BEDROCK_GUARDRAIL,)
 GAPS = (*GAPS, *CAPABILITY_SWITCHES, *FEATURE_SWITCHES, S3_CONDITIONAL_DENIES, LAMBDA_DEAD_LETTER_CONFIG,
-        TEARDOWN, LAMBDA_INVOCATION)
+        TEARDOWN, LAMBDA_INVOCATION, PIPELINE_JOBS)
 
 # -- the emulated organization (environments/organization-local.yaml) -----------------------------------------------
 ORGANIZATION_POLICIES = EmulatorGap(
