@@ -6,9 +6,10 @@ the access table, CloudTrail, detections, GuardDuty/Security Hub and automated q
 serving with short-lived tokens, all secure by default. Everything you would configure per environment is in the
 props below. Run ``python main.py``: the stack is written to ``cdktf.out/`` next to this file.
 
-Before deploying, replace the example values: the account, the SAML provider of your IdP and its groups, the ACM
-private CA that issues the listener certificate, and ``pki/client-ca.pem`` with the CA that issues your callers'
-client certificates (the one shipped here is a public example certificate; its private key was discarded).
+Before deploying, replace the example values: the account, the SAML provider of your IdP and its groups, the
+pipeline stages' images (pinned by digest), the ACM private CA that issues the listener certificate, and
+``pki/client-ca.pem`` with the CA that issues your callers' client certificates (the one shipped here is a
+public example certificate; its private key was discarded).
 """
 
 from __future__ import annotations
