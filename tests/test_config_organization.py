@@ -59,6 +59,8 @@ CASES: list[tuple[str, str, Any, list[str]]] = [
       "environments/dev.yaml, environments/prod.yaml, environments/staging.yaml run in eu-west-1",
       "region allow-list would deny",
       "Fix: add eu-west-1 to allowed_regions"]),
+    ("organization-in-another-partition", "organization", _set("region", "cn-north-1"),
+     ["region", "'cn-north-1'", "in partition aws-cn", "Fix: deploy to a region of partition aws"]),
     ("workload-account-mismatch", "organization", _set("workloads.dev.account_id", "999999999998"),
      ["workloads.dev.account_id", "'999999999998'", "deploys to account 111111111111",
       "Fix: set it to \"111111111111\""]),

@@ -92,6 +92,12 @@ CASES: list[tuple[str, str, Mutation, str, list[str]]] = [
     ("gov-region-that-does-not-exist", "dev",
      _apply(("region", "us-gov-north-1"), ("availability_zones", ["us-gov-north-1a", "us-gov-north-1b"])),
      "environments/dev.yaml: region = 'us-gov-north-1': ", ["not a region", "Fix: use an existing region"]),
+    ("environment-in-another-partition", "dev",
+     _apply(("region", "us-gov-west-1"), ("availability_zones", ["us-gov-west-1a", "us-gov-west-1b"]),
+            ("backend.region", "us-gov-west-1")),
+     "environments/dev.yaml: region = 'us-gov-west-1': ",
+     ["in partition aws-us-gov", "ARNs and service principals of partition aws only",
+      "Fix: deploy to a region of partition aws"]),
     ("state-region-that-does-not-exist", "dev", _apply(("backend.region", "us-east-9")),
      "environments/dev.yaml: backend.region = 'us-east-9': ", ["not a region", "Fix:"]),
     ("state-bucket-in-another-partition", "dev", _apply(("backend.region", "cn-north-1")),
@@ -218,11 +224,17 @@ def test_the_region_list_covers_the_three_partitions() -> None:
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_every_region_botocore_knows_is_accepted(region: str) -> None:
+def test_every_region_botocore_knows_is_accepted_in_the_partition_the_constructs_write(region: str) -> None:
+    """Every region botocore knows is a region; the platform's own region must also be of partition aws, because
+    the constructs write aws-partition ARNs (zero_trust_ai.validation.platform_region)."""
     data = copy.deepcopy(GOOD)
     data["region"] = data["backend"]["region"] = region
     data["availability_zones"] = [f"{region}a", f"{region}b"]
-    assert _validate(data).region == region
+    if region.startswith(("cn-", "us-gov-")):
+        with pytest.raises(ValueError, match=r"is in partition aws-(cn|us-gov); the constructs write ARNs"):
+            _validate(data)
+    else:
+        assert _validate(data).region == region
 
 
 @pytest.mark.parametrize("region", ["eu-west-4", "us-east-3", "cn-south-1", "us-gov-central-1", "ap-south-9"])

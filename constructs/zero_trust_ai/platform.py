@@ -66,6 +66,7 @@ from zero_trust_ai.signed_function import FunctionCode
 from zero_trust_ai.threat_detection import ThreatDetection, ThreatDetectionProps
 from zero_trust_ai.token_issuer import TokenIssuer, TokenIssuerProps
 from zero_trust_ai.training_compute import TrainingCompute, TrainingComputeProps
+from zero_trust_ai.validation import PlatformRegion
 from zero_trust_ai.workload_role import EC2_INSTANCE_PROFILE_REASON, WorkloadRole, WorkloadRoleProps
 
 _REASON = Field(min_length=20)
@@ -240,7 +241,7 @@ class ZeroTrustAiPlatformProps(BaseModel):
 
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,22}$", description="Prefix of every name (ELB names: short).")
     account_id: str = Field(pattern=r"^\d{12}$")
-    region: str
+    region: PlatformRegion = Field(description="A region of the aws partition (zero_trust_ai.validation).")
     availability_zones: Sequence[str] = Field(min_length=2, max_length=6)
     network: NetworkSettings
     identity: IdentitySettings

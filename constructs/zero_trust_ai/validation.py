@@ -193,6 +193,34 @@ PrivateRange = Annotated[str, AfterValidator(private_range)]
 """A private (RFC 1918) IPv4 range of any size (e.g. the clients a security group admits)."""
 
 REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
+
+# The constructs write ARNs (``arn:aws:...``), service principals and endpoint names of the ``aws`` partition only.
+# In another partition those would name nothing -- and a Deny keyed on an ARN that never matches is a control that
+# silently does nothing -- so a region of another partition is refused rather than synthesized.
+CONSTRUCT_PARTITION = "aws"
+_OTHER_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso"),
+                     ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"))
+
+
+def partition_of(region: str) -> str:
+    """The partition a region belongs to, by its documented name prefix."""
+    return next((partition for prefix, partition in _OTHER_PARTITIONS if region.startswith(prefix)),
+                CONSTRUCT_PARTITION)
+
+
+def platform_region(value: str) -> str:
+    """A region of the partition the constructs are written for (see ``CONSTRUCT_PARTITION``)."""
+    partition = partition_of(value)
+    if partition != CONSTRUCT_PARTITION:
+        raise InvalidInput(
+            f"{value!r} is in partition {partition}; the constructs write ARNs and service principals of partition "
+            f"{CONSTRUCT_PARTITION} only (arn:{CONSTRUCT_PARTITION}:...), so their policies would name nothing there",
+            fix=f"deploy to a region of partition {CONSTRUCT_PARTITION}, e.g. eu-west-1 or us-east-1")
+    return value
+
+
+PlatformRegion = Annotated[str, Field(pattern=REGION_PATTERN), AfterValidator(platform_region)]
+"""A region of the ``aws`` partition (see :func:`platform_region`)."""
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit AWS account id.")]
 
 # -- logs ------------------------------------------------------------------------------------------------------------

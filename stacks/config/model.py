@@ -93,6 +93,8 @@ def _real_region(value: str) -> str:
 
 
 Region = Annotated[str, Field(pattern=REGION_PATTERN), AfterValidator(_real_region)]
+# The platform's own region: an existing region, and one of the partition the constructs are written for.
+PlatformRegion = Annotated[Region, AfterValidator(validation.platform_region)]
 
 # The characters AWS accepts in tag keys and values across services.
 TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
@@ -603,7 +605,8 @@ class EnvironmentConfig(_Model):
     """One deployable environment. The environment's name is its file name (``prod.yaml`` -> ``prod``)."""
 
     account_id: AccountId
-    region: Region = Field(description="AWS region, e.g. eu-west-1 (partitions aws, aws-cn, aws-us-gov).")
+    region: PlatformRegion = Field(description="AWS region of the aws partition, e.g. eu-west-1 (the constructs "
+                                   "write aws-partition ARNs only).")
     availability_zones: list[str] = Field(min_length=2, max_length=6, description="AZs for the private subnets.")
     network: NetworkConfig
     training: TrainingConfig
@@ -909,7 +912,7 @@ class OrganizationConfig(_Model):
     management_account_id: AccountId = Field(
         description="The management account (Organizations' API runs here; SCPs and RCPs never apply to it, so no "
         "workload may live in it).")
-    region: Region = Field(description="Region of the provider in the management account.")
+    region: PlatformRegion = Field(description="Region of the provider in the management account (aws partition).")
     existing_organization_id: str | None = Field(
         default=None, pattern=r"^o-[a-z0-9]{10,32}$",
         description="Id of the organization the management account already has: it is adopted (imported like the "
