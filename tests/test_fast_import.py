@@ -46,8 +46,10 @@ def _synth(outdir: Path, report: Path, *, naive: bool) -> subprocess.CompletedPr
         "    from stacks.jsii_runtime import fast_import\n"
         "    loaded = sorted({m.split('.')[1] for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')} "
         "- {'_jsii', '_private'})\n"
+        "    project = sorted(m for m in sys.modules if m.split('.')[0] in ('zero_trust_ai', 'stacks', 'blueprint'))\n"
         "    print('LAZY' if fast_import.is_active() else 'EAGER', len(loaded), ','.join(loaded),\n"
-        "          os.environ.get('NODE_OPTIONS', '-'), os.environ.get('ZTAI_KERNEL_RESTORE', '-'))\n"
+        "          os.environ.get('NODE_OPTIONS', '-'), os.environ.get('ZTAI_KERNEL_RESTORE', '-'),\n"
+        "          ','.join(project))\n"
         "    raise\n"
     )
     # the project path is exactly cdktf.json's app command (python -O main.py); the naive one is plain python
@@ -60,9 +62,21 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def _used_provider_modules() -> set[str]:
-    return {m.group(1) for source in PROJECT_SOURCES for path in source.rglob("*.py")
+def _used_provider_modules(project_modules: set[str] | None = None) -> set[str]:
+    """Provider modules the project's sources import; with ``project_modules``, only those of the project modules
+    a synthesis imported (a library construct the app does not compose, such as ModelEgress, loads nothing)."""
+    paths = [path for source in PROJECT_SOURCES for path in source.rglob("*.py")]
+    if project_modules is not None:
+        paths = [path for path in paths if _module_name(path) in project_modules]
+    return {m.group(1) for path in paths
             for m in re.finditer(r"from cdktf_cdktf_provider_aws\.([a-z0-9_]+) import", path.read_text("utf-8"))}
+
+
+def _module_name(path: Path) -> str:
+    relative = path.relative_to(PROJECT_ROOT / "constructs" if path.is_relative_to(PROJECT_ROOT / "constructs")
+                                else PROJECT_ROOT).with_suffix("")
+    parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+    return ".".join(parts)
 
 
 def _types_in_output(outdir: Path) -> set[str]:
@@ -84,11 +98,13 @@ def test_cdktf_app_command_is_the_optimised_path() -> None:
 def test_synthesized_output_is_byte_identical_with_and_without_the_optimisations(tmp_path: Path) -> None:
     lazy = _synth(tmp_path / "lazy", tmp_path / "lazy-kernel.json", naive=False)
     naive = _synth(tmp_path / "naive", tmp_path / "naive-kernel.json", naive=True)
-    lazy_mode, lazy_count, lazy_loaded, lazy_node_options, lazy_restore = lazy.stdout.split()
-    naive_mode, naive_count, _, _, _ = naive.stdout.split()
+    lazy_mode, lazy_count, lazy_loaded, lazy_node_options, lazy_restore, lazy_project = lazy.stdout.split()
+    naive_mode, naive_count, _, _, _, _ = naive.stdout.split()
     assert (lazy_mode, naive_mode) == ("LAZY", "EAGER")
-    # Python: exactly the resource modules the project imports are loaded, instead of all ~2,135
-    used = _used_provider_modules()
+    # Python: exactly the resource modules the imported project modules import are loaded, instead of all ~2,135
+    project_modules = set(lazy_project.split(","))
+    assert {"zero_trust_ai.platform", "stacks.platform_stack"} <= project_modules
+    used = _used_provider_modules(project_modules)
     assert set(lazy_loaded.split(",")) == used
     assert int(naive_count) > 2000 > 10 * int(lazy_count)
     # the jsii kernel: its copy of the provider's JavaScript entry point was served with lazy getters, and it
