@@ -187,13 +187,17 @@ def zones(surface: SurfaceMap) -> dict[str, str]:
 
 def part_of(node_id: str, zone: dict[str, str], surface: SurfaceMap) -> str:
     """Which box of its zone a node is drawn in (see :data:`CLUSTERS`), by rule: callers apart from people, and
-    the buckets the training VPC writes (the model registry) apart from the datasets it reads."""
+    the buckets the training VPC writes *for serving* (the model registry: serving reads them) apart from the
+    datasets (the ingestion job in the training VPC writes raw data too, but nothing serves it)."""
     if zone[node_id] == "outside":
         return "callers" if node_id.startswith("clients:") else "people"
     if zone[node_id] == "lake":
-        written_by_training = any(e.target == node_id and e.effect == "allow" and e.access.startswith("write")
-                                  and zone.get(e.source) == "training" for e in surface.edges)
-        return "registry" if written_by_training else "datasets"
+        allowed = [e for e in surface.edges if e.effect == "allow" and node_id in (e.source, e.target)]
+        written_by_training = any(e.target == node_id and e.access.startswith("write")
+                                  and zone.get(e.source) == "training" for e in allowed)
+        read_by_serving = any(zone.get(e.source if e.target == node_id else e.target) == "serving"
+                              and e.access.startswith("read") for e in allowed)
+        return "registry" if written_by_training and read_by_serving else "datasets"
     return ""
 
 
