@@ -26,15 +26,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stacks.paths import below_root
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "equivalence"
-PLATFORM_SCOPE = "platform"
 _REFERENCE = re.compile(r"\b(data\.)?(aws_[a-z0-9_]+)\.([A-Za-z0-9_]+)\b")
 _ASSET_DIR = re.compile(r"assets/[A-Za-z0-9_]+/[0-9A-F]{32}/")
-
-
-def _below_platform(path: str) -> str:
-    _env, _, rest = path.partition("/")
-    return rest.removeprefix(f"{PLATFORM_SCOPE}/")
 
 
 def normalize(stack: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +39,7 @@ def normalize(stack: dict[str, Any]) -> dict[str, Any]:
     for section, prefix in (("resource", ""), ("data", "data.")):
         for type_name, bodies in stack.get(section, {}).items():
             for logical, body in bodies.items():
-                name = _below_platform(body["//"]["metadata"]["path"]).replace("/", "__")
+                name = below_root(body["//"]["metadata"]["path"]).replace("/", "__")
                 renames[(prefix, type_name, logical)] = name
 
     def rewrite(value: Any) -> Any:
