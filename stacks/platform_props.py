@@ -19,6 +19,7 @@ from zero_trust_ai.platform import (
     AlertSettings,
     BedrockSettings,
     EmulatorAccommodations,
+    ExternalModelApiSettings,
     IdentitySettings,
     InferenceSettings,
     LoggingSettings,
@@ -50,7 +51,9 @@ def capability_gaps(config: EnvironmentConfig) -> tuple[emulator_gaps.EmulatorGa
     ones of the features it enables."""
     if not config.is_emulated:
         return ()
-    features = (emulator_gaps.BEDROCK_GUARDRAIL,) if config.serving.model_apis.bedrock else ()
+    model_apis = config.serving.model_apis
+    features = ((emulator_gaps.BEDROCK_GUARDRAIL,) if model_apis.bedrock else ()) + (
+        (emulator_gaps.NETWORK_FIREWALL,) if model_apis.external else ())
     return (*emulator_gaps.CAPABILITY_SWITCHES, *features)
 
 
@@ -76,6 +79,7 @@ def platform_props(config: EnvironmentConfig, *, name_prefix: str, project_root_
         certificate = PrivateCaCertificate(certificate_authority_arn=serving.certificate.certificate_authority_arn,
                                            domain_name=serving.certificate.domain_name)
     bedrock = serving.model_apis.bedrock
+    external = serving.model_apis.external
     emulator = None
     if config.is_emulated:
         emulator = EmulatorAccommodations(
@@ -130,6 +134,10 @@ def platform_props(config: EnvironmentConfig, *, name_prefix: str, project_root_
                                for name, t in bedrock.guardrail.denied_topics.items()],
                 pii_entities=[PiiEntity(type=kind, action=action)
                               for kind, action in bedrock.guardrail.pii_entities.items()])),
+        external_model_apis=None if external is None else ExternalModelApiSettings(
+            allowed_domains=external.allowed_domains, cidr_block=external.cidr_block,
+            workloads=external.workloads,  # type: ignore[arg-type]  # names checked by the config model
+            dropped_packets_threshold=external.dropped_packets_threshold),
         functions=PlatformFunctions.from_packages(function_packages),
         emulator=emulator,
     )

@@ -115,3 +115,116 @@ def test_a_minimal_bedrock_section_gets_the_documented_guardrail_defaults() -> N
     assert {kind for kind, action in pii.items() if action == "BLOCK"} >= {"AWS_ACCESS_KEY", "AWS_SECRET_KEY",
                                                                           "PASSWORD"}
     assert bedrock.guardrail.denied_topics == {}
+
+
+# -- serving.model_apis.external: external model APIs by domain allow-list ----------------------------------------
+SERVING_VPC = GOOD["network"]["serving_vpc_cidr"]  # dev: 10.120.0.0/16, private subnets 10.120.0.0/20, .16.0/20
+EGRESS_BLOCK = SERVING_VPC.replace(".0.0/16", ".240.0/20")
+EXTERNAL = {"allowed_domains": ["api.openai.com", ".api.mistral.ai"], "cidr_block": EGRESS_BLOCK,
+            "workloads": ["inference_fleet"]}
+
+
+def _with_external(external: Any) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["serving"]["model_apis"] = {"external": external}
+    return data
+
+
+EXTERNAL_CASES: list[tuple[str, Any, list[str]]] = [
+    ("no-domains", {**EXTERNAL, "allowed_domains": []},
+     ["serving.model_apis.external.allowed_domains", "no domain is listed", "Fix: list at least one domain"]),
+    ("wildcard-domain", {**EXTERNAL, "allowed_domains": ["*.openai.com"]},
+     ["serving.model_apis.external.allowed_domains[0]", "'*.openai.com'", "wildcard", "Fix: write an exact"]),
+    ("catch-all-domain", {**EXTERNAL, "allowed_domains": ["api.openai.com", "*"]},
+     ["serving.model_apis.external.allowed_domains[1]", "wildcard", "Fix:"]),
+    ("ip-literal", {**EXTERNAL, "allowed_domains": ["104.18.7.192"]},
+     ["serving.model_apis.external.allowed_domains[0]", "'104.18.7.192'", "IP literal", "Fix:"]),
+    ("ipv6-literal", {**EXTERNAL, "allowed_domains": ["[2606:4700::6812:7c0]"]},
+     ["serving.model_apis.external.allowed_domains[0]", "IP literal", "Fix:"]),
+    ("upper-case", {**EXTERNAL, "allowed_domains": ["API.OpenAI.com"]},
+     ["serving.model_apis.external.allowed_domains[0]", "'API.OpenAI.com'", "not lowercase",
+      "Fix: write 'api.openai.com'"]),
+    ("trailing-dot", {**EXTERNAL, "allowed_domains": ["api.openai.com."]},
+     ["serving.model_apis.external.allowed_domains[0]", "ends with a dot", "Fix: write 'api.openai.com'"]),
+    ("bare-tld", {**EXTERNAL, "allowed_domains": [".com"]},
+     ["serving.model_apis.external.allowed_domains[0]", "not a fully qualified name", "Fix:"]),
+    ("url-not-a-name", {**EXTERNAL, "allowed_domains": ["https://api.openai.com/v1"]},
+     ["serving.model_apis.external.allowed_domains[0]", "not a fully qualified name", "Fix:"]),
+    ("duplicate-domain", {**EXTERNAL, "allowed_domains": ["api.openai.com", "api.openai.com"]},
+     ["serving.model_apis.external.allowed_domains[1]", "listed twice", "Fix: list each domain once"]),
+    ("too-many-domains", {**EXTERNAL, "allowed_domains": [f"d{i}.example.com" for i in range(51)]},
+     ["serving.model_apis.external.allowed_domains", "Fix:"]),
+    ("cidr-outside-the-vpc", {**EXTERNAL, "cidr_block": "10.99.240.0/20"},
+     ["serving.model_apis.external.cidr_block", "'10.99.240.0/20'", f"not inside the VPC's {SERVING_VPC}",
+      "Fix: pick a block inside"]),
+    ("cidr-overlaps-private-subnets", {**EXTERNAL, "cidr_block": SERVING_VPC.replace(".0.0/16", ".16.0/20")},
+     ["serving.model_apis.external.cidr_block", "overlaps the private subnet", "of the serving VPC",
+      "Fix: pick a block above the private subnets"]),
+    ("cidr-too-small", {**EXTERNAL, "cidr_block": SERVING_VPC.replace(".0.0/16", ".240.0/26")},
+     ["serving.model_apis.external.cidr_block", "/26", "Fix: use a /20"]),
+    ("cidr-public", {**EXTERNAL, "cidr_block": "8.8.0.0/20"},
+     ["serving.model_apis.external.cidr_block", "'8.8.0.0/20'", "not a private", "Fix:"]),
+    ("no-workloads", {**EXTERNAL, "workloads": []},
+     ["serving.model_apis.external.workloads", "no workload is named", "Fix: name the workloads"]),
+    ("unknown-workload", {**EXTERNAL, "workloads": ["training_job"]},
+     ["serving.model_apis.external.workloads[0]", "'training_job'", "not a workload the platform can place",
+      "Fix: use one of: inference_fleet"]),
+    ("duplicate-workload", {**EXTERNAL, "workloads": ["inference_fleet", "inference_fleet"]},
+     ["serving.model_apis.external.workloads[1]", "listed twice", "Fix: list each workload once"]),
+    ("missing-cidr", {k: v for k, v in EXTERNAL.items() if k != "cidr_block"},
+     ["serving.model_apis.external.cidr_block", "(missing)", "Fix: add this field"]),
+    ("unknown-field", {**EXTERNAL, "open_egress": True},
+     ["serving.model_apis.external.open_egress", "unknown field", "Fix:"]),
+]
+
+
+@pytest.mark.parametrize(("case_id", "external", "expected"), EXTERNAL_CASES, ids=[c[0] for c in EXTERNAL_CASES])
+def test_bad_external_model_api_settings_are_reported_with_field_value_and_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    case_id: str, external: Any, expected: list[str],
+) -> None:
+    monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
+    monkeypatch.delenv(synth.ENV_SELECTION, raising=False)
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (envs / "dev.yaml").write_text(yaml.safe_dump(_with_external(external)), encoding="utf-8")
+    code = synth.main(project_root=tmp_path)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    problems = [line for line in err.splitlines() if line.startswith("  - ")]
+    assert len(problems) == 1, err
+    message = problems[0]
+    assert "environments/dev.yaml:" in message
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert list(tmp_path.iterdir()) == [envs], "nothing but the input may exist"
+
+
+def test_too_many_zones_for_the_egress_plan_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
+    monkeypatch.delenv(synth.ENV_SELECTION, raising=False)
+    data = _with_external(EXTERNAL)
+    data["availability_zones"] = [f"{REGION}{z}" for z in "abcde"]
+    data["network"]["subnet_prefix_length"] = 22
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (envs / "dev.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert synth.main(project_root=tmp_path) == 2
+    err = capsys.readouterr().err
+    (message,) = [line for line in err.splitlines() if line.startswith("  - ")]
+    assert "availability_zones" in message and "4 zone slots" in message and "Fix: use at most 4" in message
+
+
+def test_external_model_apis_are_off_unless_configured() -> None:
+    config = EnvironmentConfig.model_validate(GOOD)
+    assert config.serving.model_apis.external is None
+
+
+def test_a_minimal_external_section_loads_with_its_defaults() -> None:
+    config = EnvironmentConfig.model_validate(_with_external(EXTERNAL))
+    external = config.serving.model_apis.external
+    assert external is not None
+    assert external.allowed_domains == EXTERNAL["allowed_domains"] and external.workloads == ["inference_fleet"]
+    assert external.cidr_block == EGRESS_BLOCK and external.dropped_packets_threshold == 1

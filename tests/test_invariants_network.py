@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from tests.conftest import Synthesized
-from tests.tfjson import as_list, by_path, path_of, ref, resources, statements, target
+from tests.tfjson import EGRESS_PATH, as_list, by_path, path_of, ref, resources, statements, target
 
 INTERFACE_SERVICES = {"sts", "kms", "logs", "ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime"}
 OPEN = {"0.0.0.0/0", "::/0"}
@@ -19,12 +19,23 @@ def test_two_segmented_vpcs_without_any_internet_path(synthesized: Synthesized, 
         "training_network/vpc": config.network.training_vpc_cidr,
         "serving_network/vpc": config.network.serving_vpc_cidr,
     }
+    # Without serving.model_apis.external nothing leads out; with it, only the serving VPC's egress path (ModelEgress,
+    # tests/test_invariants_egress.py) may hold a gateway or a route, and never in the training VPC.
+    external = config.serving.model_apis.external is not None and not config.is_emulated
     for forbidden in ("aws_internet_gateway", "aws_egress_only_internet_gateway", "aws_nat_gateway", "aws_eip",
                       "aws_vpc_peering_connection", "aws_ec2_transit_gateway_vpc_attachment", "aws_route"):
-        assert forbidden not in stack["resource"], forbidden
-    for table in list(resources(stack, "aws_route_table").values()) + list(
-            resources(stack, "aws_default_route_table").values()):
+        if not external or forbidden in ("aws_egress_only_internet_gateway", "aws_vpc_peering_connection",
+                                         "aws_ec2_transit_gateway_vpc_attachment"):
+            assert forbidden not in stack["resource"], forbidden
+            continue
+        found = by_path(stack, forbidden)
+        assert found, forbidden
+        assert all(path.startswith(EGRESS_PATH) for path in found), (forbidden, sorted(found))
+    for path, table in list(by_path(stack, "aws_route_table").items()) + list(
+            by_path(stack, "aws_default_route_table").items()):
         assert not table.get("route"), "no route may leave the VPC (the S3 gateway adds its own prefix-list route)"
+        if path.startswith(EGRESS_PATH):
+            assert external and target(stack, table["vpc_id"]) is vpcs["serving_network/vpc"], path
 
 
 def test_private_subnets_in_every_configured_az(synthesized: Synthesized, env_name: str) -> None:
@@ -129,10 +140,23 @@ def test_flow_logs_on_every_vpc_to_the_log_archive_and_cloudwatch(synthesized: S
     assert delivery, "the archive must accept flow-log delivery"
 
 
+# The one rule open to the world where external model APIs are configured: HTTPS out of the egress workloads'
+# group -- the destination is decided by name by Network Firewall (tests/test_invariants_egress.py), not by address.
+EGRESS_WORKLOAD_RULE = {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]}
+
+
 def test_no_security_group_rule_open_to_the_world(synthesized: Synthesized, env_name: str) -> None:
     stack = synthesized.stack(env_name)
+    config = synthesized.environments[env_name].config
+    external = config.serving.model_apis.external is not None and not config.is_emulated
     for type_name in ("aws_security_group", "aws_default_security_group"):
         for body in resources(stack, type_name).values():
+            if external and path_of(body) == f"{EGRESS_PATH}workload_sg":
+                assert body["ingress"] == []
+                (rule,) = body["egress"]
+                assert {k: rule.get(k) for k in EGRESS_WORKLOAD_RULE} == EGRESS_WORKLOAD_RULE
+                assert not rule.get("ipv6_cidr_blocks")
+                continue
             for rule in body.get("ingress", []) + body.get("egress", []):
                 assert not OPEN & set(rule.get("cidr_blocks") or []), body["//"]["metadata"]["path"]
                 assert not OPEN & set(rule.get("ipv6_cidr_blocks") or []), body["//"]["metadata"]["path"]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Synthesized
-from tests.tfjson import as_list, by_path, logical_id, resources, statements, target
+from tests.tfjson import as_list, by_path, dns_forms, egress_built, logical_id, resources, statements, target
 
 DATA_BUCKETS = ("raw", "features", "training", "validation", "models")
 KMS_DATA_PLANE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
@@ -77,6 +77,16 @@ def test_the_deploying_principal_uses_keys_only_through_the_services_that_store_
         if path not in expected:
             assert deployment == [], path
             continue
+        if path == "keys/logs/key" and egress_built(stack):
+            # Network Firewall encrypts the firewall, policy and rule group with the logs key through grants made on
+            # the creating principal's behalf, only through Network Firewall, only in this account
+            (firewall,) = [s for s in deployment if s.get("Sid") == "NetworkFirewallEncryptsWithThisKey"]
+            deployment.remove(firewall)
+            assert set(as_list(firewall["Action"])) == {"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
+                                                        "kms:GenerateDataKey"}
+            assert firewall["Condition"] == {"StringEquals": {
+                "kms:ViaService": f"network-firewall.{config.region}.amazonaws.com",
+                "kms:CallerAccount": config.account_id}}
         (grant,) = deployment
         assert set(as_list(grant["Action"])) == {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
                                                  "kms:GenerateDataKey"}
@@ -227,6 +237,24 @@ def test_dns_firewall_answers_only_aws_service_names_and_fails_closed(synthesize
     rules = list(resources(stack, "aws_route53_resolver_firewall_rule").values())
     lists = {f"${{aws_route53_resolver_firewall_domain_list.{k}.id}}": v
              for k, v in resources(stack, "aws_route53_resolver_firewall_domain_list").items()}
+    external = synthesized.environments[env_name].config.serving.model_apis.external
+    egress_list = by_path(stack, "aws_route53_resolver_firewall_domain_list").get(
+        "dns_firewall/serving_network_egress_domains")
+    if external is None:
+        assert egress_list is None
+    else:
+        # the serving VPC (only) also resolves exactly the external model APIs' allowed domains
+        assert egress_list is not None and egress_list["domains"] == dns_forms(list(external.allowed_domains))
+        egress_rules = [r for r in rules if lists[r["firewall_domain_list_id"]] is egress_list]
+        assert [r["action"] for r in egress_rules] == ["ALLOW"]
+        (egress_association,) = [a for p, a in associations.items() if p.startswith("dns_firewall/serving_network_"
+                                                                                      "egress")]
+        assert egress_association["vpc_id"] == f"${{aws_vpc.{logical_id(stack, 'aws_vpc', 'serving_network/vpc')}.id}}"
+        assert target(stack, egress_association["firewall_rule_group_id"]) is target(
+            stack, egress_rules[0]["firewall_rule_group_id"])
+        assert egress_association["priority"] < min(a["priority"] for a in associations.values()
+                                                    if a is not egress_association)
+        rules = [r for r in rules if r not in egress_rules]
     allows = [r for r in rules if r["action"] == "ALLOW"]
     blocks = [r for r in rules if r["action"] == "BLOCK"]
     (block,) = blocks

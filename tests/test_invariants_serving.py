@@ -11,7 +11,7 @@ import pytest
 
 from stacks.config import emulator_gaps
 from tests.conftest import PROJECT_ROOT, Synthesized
-from tests.tfjson import as_list, by_path, logical_id, ref, resources, statements, target
+from tests.tfjson import as_list, by_path, egress_built, logical_id, ref, resources, statements, target
 from zero_trust_ai.runtime.token_validator import MAX_TOKEN_TTL_SECONDS, PARAM_JWKS, SSM_PARAMETER_NAMES
 
 CLOUD = ("dev", "staging", "prod")
@@ -129,8 +129,13 @@ def test_inference_targets_private_imdsv2_encrypted_and_only_reachable_from_the_
         synthesized: Synthesized, env_name: str) -> None:
     stack = synthesized.stack(env_name)
     (group,) = resources(stack, "aws_autoscaling_group").values()
-    serving_subnets = {logical_id(stack, "aws_subnet", p) for p in by_path(stack, "aws_subnet")
-                       if p.startswith("serving_network/")}
+    external = synthesized.environments[env_name].config.serving.model_apis.external
+    on_egress = egress_built(stack) and external is not None and "inference_fleet" in external.workloads
+    # the private subnets -- or, where the configuration names the fleet for external model APIs, the egress path's
+    # workload subnets (the only subnets routed through the firewall)
+    tier = "model_egress/workload_subnet_" if on_egress else "serving_network/"
+    serving_subnets = {logical_id(stack, "aws_subnet", p) for p in by_path(stack, "aws_subnet") if p.startswith(tier)}
+    assert serving_subnets
     assert {ref(s)[1] for s in group["vpc_zone_identifier"]} == serving_subnets  # type: ignore[index]
     (tg_arn,) = group["target_group_arns"]
     target_group = target(stack, tg_arn)
@@ -143,8 +148,10 @@ def test_inference_targets_private_imdsv2_encrypted_and_only_reachable_from_the_
     assert target(stack, device["ebs"]["kms_key_id"])["//"]["metadata"]["path"].endswith("keys/models/key")
     (nic,) = template["network_interfaces"]
     assert nic["associate_public_ip_address"] == "false"
-    (sg_ref,) = nic["security_groups"]
+    sg_ref, *egress_groups = nic["security_groups"]
     fleet_sg = target(stack, sg_ref)
+    groups = by_path(stack, "aws_security_group")
+    assert [target(stack, g) for g in egress_groups] == ([groups["model_egress/workload_sg"]] if on_egress else [])
     assert fleet_sg.get("ingress", []) == []  # no inline ingress at all ...
     port = target_group["port"]
     alb_sg = by_path(stack, "aws_security_group")["serving_load_balancer/security_group"]

@@ -59,3 +59,19 @@ def logical_id(stack: dict[str, Any], type_name: str, path: str) -> str:
         if path_of(body) == path:
             return logical
     raise KeyError(path)
+
+
+EGRESS_PATH = "model_egress/"  # ZeroTrustAiPlatform's ModelEgress (serving.model_apis.external)
+
+
+def egress_built(stack: dict[str, Any]) -> bool:
+    """Whether the stack has the external-model-API egress path (ModelEgress composed by the platform)."""
+    return any(path.startswith(EGRESS_PATH) for path in by_path(stack, "aws_networkfirewall_firewall"))
+
+
+def dns_forms(domains: list[str]) -> list[str]:
+    """Network Firewall domain-list entries as DNS Firewall names: ``.example.com`` -> example.com, *.example.com."""
+    forms: set[str] = set()
+    for domain in domains:
+        forms |= {domain[1:], f"*{domain}"} if domain.startswith(".") else {domain}
+    return sorted(forms)

@@ -17,3 +17,4 @@ class Capability(StrEnum):
     SECURITY_HUB_STANDARDS = "security_hub_standards"
     DNS_FIREWALL = "dns_firewall"
     BEDROCK_GUARDRAIL = "bedrock_guardrail"
+    NETWORK_FIREWALL = "network_firewall"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from cdktf import Fn, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.autoscaling_group import (
@@ -32,6 +32,9 @@ from zero_trust_ai.private_network import PrivateNetwork
 from zero_trust_ai.serving_load_balancer import ServingLoadBalancer
 from zero_trust_ai.workload_role import WorkloadRole
 
+if TYPE_CHECKING:
+    from zero_trust_ai.model_egress import ModelEgress
+
 
 class InferenceFleetProps(BaseModel):
     """Props of :class:`InferenceFleet`."""
@@ -60,8 +63,16 @@ class InferenceFleet(PlatformConstruct):
     implements: ClassVar[tuple[str, ...]] = ('ZT-SRV-1', 'ZT-SRV-2')
 
     def __init__(self, scope: Construct, id: str, *, props: InferenceFleetProps, network: PrivateNetwork,
-                 load_balancer: ServingLoadBalancer, role: WorkloadRole, volume_key: PlatformKey) -> None:
+                 load_balancer: ServingLoadBalancer, role: WorkloadRole, volume_key: PlatformKey,
+                 egress: ModelEgress | None = None) -> None:
+        """``egress``: default none -- the instances live in the network's private subnets and reach nothing outside
+        the VPC. With a :class:`~zero_trust_ai.model_egress.ModelEgress` of the same network they are launched in its
+        egress-workload subnets with its workload security group as well, so they can reach its allow-listed
+        domains (and still nothing else outside)."""
         super().__init__(scope, id)
+        if egress is not None and egress.network is not network:
+            raise ValueError(f"InferenceFleet: the egress path {egress.construct_path} belongs to another network "
+                             f"than {network.construct_path}")
         prefix = props.name_prefix
         self.security_group = SecurityGroup(
             self, "security_group", name=f"{prefix}-inference", vpc_id=network.vpc_id,
@@ -113,7 +124,9 @@ class InferenceFleet(PlatformConstruct):
                                                          volume_size=props.root_volume_gb, volume_type="gp3",
                                                          delete_on_termination="true"))],
             network_interfaces=[LaunchTemplateNetworkInterfaces(
-                associate_public_ip_address="false", security_groups=[self.security_group.id],
+                associate_public_ip_address="false",
+                security_groups=[self.security_group.id,
+                                 *([egress.workload_security_group.id] if egress is not None else [])],
                 delete_on_termination="true")],
             monitoring=LaunchTemplateMonitoring(enabled=True),
             user_data=Fn.base64encode(user_data),
@@ -124,7 +137,8 @@ class InferenceFleet(PlatformConstruct):
         )
         self.group = AutoscalingGroup(
             self, "group", name=f"{prefix}-inference", min_size=props.min_size, max_size=props.max_size,
-            vpc_zone_identifier=network.subnet_ids, target_group_arns=[load_balancer.target_group.arn],
+            vpc_zone_identifier=egress.workload_subnet_ids if egress is not None else network.subnet_ids,
+            target_group_arns=[load_balancer.target_group.arn],
             health_check_type="ELB", health_check_grace_period=300,
             # A Terraform-managed version, never $Latest/$Default: an edited template (a new version created outside
             # Terraform) must not go live with the inference role (CKV_ZTAI_015).

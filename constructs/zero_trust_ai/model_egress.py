@@ -4,10 +4,9 @@ Network Firewall. Off unless constructed."""
 from __future__ import annotations
 
 import ipaddress
-import re
 import weakref
 from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.eip import Eip
@@ -48,7 +47,7 @@ from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociati
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupEgress
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from constructs import Construct
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zero_trust_ai import actions, validation
 from zero_trust_ai.alert_topic import AlertTopic
@@ -72,7 +71,7 @@ __all__ = [
 # <alert|flow>/<region>/<firewall>/... (https://docs.aws.amazon.com/network-firewall/latest/developerguide/logging-s3.html)
 LOG_PREFIX = "network-firewall"
 # Zone slots the address plan reserves (see ModelEgress): adding a zone later never moves an existing subnet.
-MAX_ZONES = 4
+MAX_ZONES = validation.EGRESS_MAX_ZONES
 # Metric the blocked-attempt alarm watches. Network Firewall publishes DroppedPackets in AWS/NetworkFirewall with the
 # dimensions AvailabilityZone, Engine (Stateless | Stateful) and FirewallName, reported only when non-zero
 # (https://docs.aws.amazon.com/network-firewall/latest/developerguide/monitoring-cloudwatch.html).
@@ -96,46 +95,9 @@ KMS_NETWORK_FIREWALL_USE = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
 # The ModelEgress of each network: a VPC takes one internet gateway, so one egress path.
 _EGRESS_BY_NETWORK: weakref.WeakKeyDictionary[PrivateNetwork, str] = weakref.WeakKeyDictionary()
 
-# -- domains: the forms Network Firewall's domain lists accept ------------------------------------------------------
-# RulesSourceList.Targets: an explicit name ("abc.example.com" matches only itself) or a leading dot (".example.com"
-# matches example.com and every subdomain). No other wildcard exists.
-# https://docs.aws.amazon.com/network-firewall/latest/APIReference/API_RulesSourceList.html
-_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-_DOMAIN = re.compile(rf"^\.?(?:{_LABEL}\.)+(?!\d+$){_LABEL}$")
-
-
-def allowed_domain(value: str) -> str:
-    """One allow-list entry: an exact, lowercase FQDN (``api.example.com``) or its leading-dot suffix form
-    (``.example.com``: the domain and all its subdomains). Refuses wildcards, IP literals, upper case, a trailing dot,
-    a bare TLD and anything a domain list would not read as a name."""
-    fix = "write an exact lowercase name (api.example.com) or a leading dot for a domain and all its subdomains " \
-          "(.example.com)"
-    if not value:
-        raise InvalidInput("an empty domain", fix=fix)
-    if "*" in value:
-        raise InvalidInput(f"domain {value!r} contains a wildcard '*', which Network Firewall domain lists do not "
-                           "support (only a leading dot)", fix=fix)
-    candidate = value.strip("[]")
-    try:
-        ipaddress.ip_address(candidate)
-    except ValueError:
-        pass
-    else:
-        raise InvalidInput(f"domain {value!r} is an IP literal; the allow-list names hosts, it does not open addresses",
-                           fix=fix)
-    if value != value.lower():
-        raise InvalidInput(f"domain {value!r} is not lowercase", fix=f"write {value.lower()!r}")
-    if value.endswith("."):
-        raise InvalidInput(f"domain {value!r} ends with a dot (a TLS SNI or HTTP Host never does)",
-                           fix=f"write {value.rstrip('.')!r}")
-    if len(value.lstrip(".")) > 253 or not _DOMAIN.fullmatch(value):
-        raise InvalidInput(f"domain {value!r} is not a fully qualified name (labels of a-z, 0-9 and inner hyphens, "
-                           "at least two labels, a non-numeric top-level label)", fix=fix)
-    return value
-
-
-AllowedDomain = Annotated[str, AfterValidator(allowed_domain)]
-"""One Network Firewall domain-list entry: ``api.example.com`` or ``.example.com``."""
+# -- domains: the rule lives in zero_trust_ai.validation (the configuration edge uses it too), re-exported here --------
+AllowedDomain = validation.AllowedDomain
+allowed_domain = validation.allowed_domain
 
 
 def egress_decision(allowed_domains: Sequence[str], host: str) -> tuple[bool, str]:
@@ -209,11 +171,7 @@ class ModelEgressProps(BaseModel):
     @field_validator("cidr_block")
     @classmethod
     def _private_range(cls, value: str) -> str:
-        network = validation.private_ipv4_range(value)
-        if not 16 <= network.prefixlen <= 24:
-            raise InvalidInput(f"cidr_block {value!r} has prefix /{network.prefixlen}; the egress plan needs /16../24",
-                               fix="use a /20 (workload subnets /23) or up to a /24 (firewall and NAT subnets /28)")
-        return value
+        return validation.egress_cidr_block(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelEgressProps:
@@ -240,8 +198,8 @@ class ModelEgressProps(BaseModel):
 def _private_subnets(network: PrivateNetwork) -> list[str]:
     """The CIDRs PrivateNetwork gives its private subnets: the first one-per-zone blocks of subnet_prefix_length."""
     props = network.props
-    blocks = ipaddress.ip_network(props.cidr_block).subnets(new_prefix=props.subnet_prefix_length)
-    return [str(block) for _, block in zip(props.availability_zones, blocks, strict=False)]
+    return validation.private_subnet_cidrs(props.cidr_block, props.subnet_prefix_length,
+                                           len(props.availability_zones))
 
 
 class ModelEgress(PlatformConstruct):
@@ -284,9 +242,9 @@ class ModelEgress(PlatformConstruct):
     Firewall works per VPC, so every subnet of the VPC can then resolve those names, but only the egress-workload
     subnets have a route out. :meth:`decide` answers "would this host, from this address, get out?".
 
-    Not covered here: the S3 gateway endpoint is routed from the network's own route table only (PrivateNetwork owns
-    its ``route_table_ids``), so S3 calls from egress workloads reach the firewall and are dropped unless the
-    platform adds ``route_tables["workload"]`` to that endpoint.
+    S3 stays private for egress workloads too: the network's S3 gateway endpoint is routed from the egress-workload
+    route tables as well (:meth:`PrivateNetwork.route_s3_gateway_from`), so S3 calls take the endpoint's prefix-list
+    route (more specific than ``0.0.0.0/0``) and never reach the firewall or the internet.
     """
 
     implements: ClassVar[tuple[str, ...]] = ("ZT-NET-1", "ZT-NET-4")
@@ -407,6 +365,9 @@ class ModelEgress(PlatformConstruct):
                 Route(self, f"nat_return_{target}_{index}", route_table_id=nat_table.id, destination_cidr_block=cidr,
                       vpc_endpoint_id=endpoint)
 
+        # S3 from the egress-workload subnets goes through the network's gateway endpoint, never out.
+        network.route_s3_gateway_from([table.id for table in self.route_tables["workload"]])
+
         # -- NACL of the egress subnets ----------------------------------------------------------------------------
         vpc_cidr = network.props.cidr_block
         self.network_acl = NetworkAcl(
@@ -515,16 +476,8 @@ class ModelEgress(PlatformConstruct):
 
     def _fit_into(self, network: PrivateNetwork) -> None:
         """The egress block lies inside the VPC, clear of the private subnets, and its zones are the network's."""
-        block = ipaddress.IPv4Network(self.props.cidr_block)
-        vpc = ipaddress.IPv4Network(network.props.cidr_block)
-        if not block.subnet_of(vpc):
-            raise InvalidInput(f"cidr_block {self.props.cidr_block!r} is not inside the VPC's {vpc}",
-                               fix=f"pick a block inside {vpc}, e.g. its top /20 or /24", field=("cidr_block",))
-        for subnet in _private_subnets(network):
-            if block.overlaps(ipaddress.IPv4Network(subnet)):
-                raise InvalidInput(f"cidr_block {self.props.cidr_block!r} overlaps the private subnet {subnet} of "
-                                   f"{network.construct_path}", fix="pick a block above the private subnets, e.g. the "
-                                   "top of the VPC range", field=("cidr_block",))
+        validation.egress_block_in_vpc(self.props.cidr_block, vpc_cidr=network.props.cidr_block,
+                                       private_subnets=_private_subnets(network), network=network.construct_path)
         missing = [zone for zone in self.zones if zone not in network.props.availability_zones]
         if missing:
             raise InvalidInput(f"availability zones {missing} are not zones of {network.construct_path}",

@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_session_context import DataAwsIamSessionContext
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from zero_trust_ai import actions
 from zero_trust_ai.alert_topic import AlertTopic, AlertTopicProps
@@ -38,6 +38,7 @@ from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
 from zero_trust_ai.jwks_publisher import JwksPublisher, JwksPublisherProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
 from zero_trust_ai.ml_pipeline import MlPipeline, MlPipelineProps, PipelineImages
+from zero_trust_ai.model_egress import ModelEgress, ModelEgressProps
 from zero_trust_ai.model_gateway import GuardrailPolicy, ModelGateway, ModelGatewayProps
 from zero_trust_ai.packaging import FunctionPackage, function_packages
 from zero_trust_ai.persona_role import HumanFederation, PersonaRole
@@ -66,7 +67,7 @@ from zero_trust_ai.signed_function import FunctionCode
 from zero_trust_ai.threat_detection import ThreatDetection, ThreatDetectionProps
 from zero_trust_ai.token_issuer import TokenIssuer, TokenIssuerProps
 from zero_trust_ai.training_compute import TrainingCompute, TrainingComputeProps
-from zero_trust_ai.validation import PlatformRegion
+from zero_trust_ai.validation import AllowedDomain, EgressWorkloadName, PlatformRegion, egress_cidr_block
 from zero_trust_ai.workload_role import EC2_INSTANCE_PROFILE_REASON, WorkloadRole, WorkloadRoleProps
 
 _REASON = Field(min_length=20)
@@ -203,6 +204,22 @@ class BedrockSettings(BaseModel):
     guardrail_interventions_per_5_minutes: int = Field(default=10, ge=1)
 
 
+class ExternalModelApiSettings(BaseModel):
+    """External model APIs by domain allow-list (ModelEgress in the serving VPC), for the named workloads only.
+
+    The named workloads (``inference_fleet``: the serving inference fleet) are launched in the egress-workload subnets
+    with the egress security group; everything else stays in the private subnets with no route out. The serving
+    VPC's DNS Firewall answers exactly these domains besides the AWS service names (the training VPC's does not)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allowed_domains: Sequence[AllowedDomain] = Field(min_length=1, description="api.example.com or .example.com.")
+    cidr_block: Annotated[str, AfterValidator(egress_cidr_block)] = Field(
+        description="Private /16../24 inside the serving VPC, above its private subnets.")
+    workloads: Sequence[EgressWorkloadName] = Field(min_length=1, description="Who may use the egress path.")
+    dropped_packets_threshold: int = Field(default=1, ge=1, description="Default: every dropped packet alarms.")
+
+
 class AlertSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -252,6 +269,8 @@ class ZeroTrustAiPlatformProps(BaseModel):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     quarantine: QuarantineSettings = Field(default_factory=QuarantineSettings)
     bedrock: BedrockSettings | None = Field(default=None, description="Model APIs. Default: none.")
+    external_model_apis: ExternalModelApiSettings | None = Field(
+        default=None, description="External model APIs by domain allow-list. Default: none -- no egress at all.")
     functions: PlatformFunctions | None = Field(default=None, description="Default: built from this package.")
     emulator: EmulatorAccommodations | None = Field(default=None, description="Default: a real AWS account.")
 
@@ -393,10 +412,13 @@ class ZeroTrustAiPlatform(PlatformConstruct):
         self._compose_deployer(identities.model_deployer)
         self._compose_auditor_and_break_glass()
 
+        self.dns_firewall: DnsFirewall | None = None
         if Capability.DNS_FIREWALL not in gaps:
-            DnsFirewall(self, "dns_firewall", props=DnsFirewallProps(name_prefix=prefix, region=region),
-                        networks=list(networks.values()))
+            self.dns_firewall = DnsFirewall(self, "dns_firewall", props=DnsFirewallProps(name_prefix=prefix,
+                                                                                           region=region),
+                                            networks=list(networks.values()))
         self.alert_topic = self._compose_monitoring(functions.quarantine)
+        self.model_egress = self._compose_model_egress()
         self._compose_serving(functions.jwks_publisher)
         self._compose_model_apis(serving_roles=[inference], training_roles=[training_job, compute.job_role])
         self._compose_pipeline(functions.run_recorder)
@@ -618,11 +640,41 @@ class ZeroTrustAiPlatform(PlatformConstruct):
             min_size=serving.inference.min_size, max_size=serving.inference.max_size,
             target_port=serving.inference.target_port, token_settings_path=issuer.parameter_path,
             ignore_tag_specification_drift_reason=emulator.launch_template_tag_drift_reason if emulator else None),
-            network=network, load_balancer=load_balancer, role=self.inference_role, volume_key=keys.models)
+            network=network, load_balancer=load_balancer, role=self.inference_role, volume_key=keys.models,
+            egress=self.egress_for("inference_fleet"))
         ServingAlarms(self, "serving_alarms", props=ServingAlarmsProps(
             name_prefix=prefix, band_width=serving.anomaly_band_width,
             static_max_requests=float(serving.inference_rate_limit * 10)),
             load_balancer=load_balancer, alert_topic=self.alert_topic)
+
+    def _compose_model_egress(self) -> ModelEgress | None:
+        """External model APIs: the serving VPC's only way out, by domain allow-list, off unless configured. Under the
+        emulator's NETWORK_FIREWALL capability switch nothing of it is created -- no firewall means no egress at all,
+        never an unfiltered one -- and the switch is named in the stack's outputs."""
+        props = self.props
+        external = props.external_model_apis
+        if external is None or Capability.NETWORK_FIREWALL in self.capability_gaps:
+            return None
+        network = self.networks["serving_network"]
+        egress = ModelEgress(self, "model_egress", props=ModelEgressProps(
+            name_prefix=f"{props.name_prefix}-serving", region=props.region, account_id=props.account_id,
+            cidr_block=external.cidr_block, allowed_domains=external.allowed_domains,
+            dropped_packets_threshold=external.dropped_packets_threshold,
+            delete_protection_opt_out_reason="an emulated environment is created and destroyed by every test run"
+            if props.emulator is not None else None),
+            network=network, log_archive=self.log_archive.archive, logs_key=self.keys.logs,
+            alert_topic=self.alert_topic, deployment_principal_arn=self.deployment_principal)
+        if self.dns_firewall is not None:
+            # DNS Firewall answers the allowed names in the serving VPC only (the firewall decides who gets out)
+            self.dns_firewall.allow_domains(egress.allowed_domains, network=network)
+        return egress
+
+    def egress_for(self, workload: str) -> ModelEgress | None:
+        """The egress path ``workload`` may use, if the configuration names it (``external_model_apis.workloads``)."""
+        external = self.props.external_model_apis
+        if self.model_egress is None or external is None or workload not in external.workloads:
+            return None
+        return self.model_egress
 
     def _compose_model_apis(self, *, serving_roles: list[WorkloadRole], training_roles: list[WorkloadRole]) -> None:
         """AWS-hosted models through the Bedrock runtime endpoint, off unless configured."""

@@ -230,6 +230,7 @@ class PrivateNetwork(PlatformConstruct):
                 ),
             ]
         )
+        self._s3_route_table_ids: list[str] = [self.route_table.id]
         self.s3_gateway_endpoint = VpcEndpoint(
             self,
             "s3_gateway",
@@ -330,6 +331,13 @@ class PrivateNetwork(PlatformConstruct):
             SecurityGroupEgress(description="HTTPS to S3 through the gateway endpoint", protocol="tcp",
                                 from_port=443, to_port=443, prefix_list_ids=[self.s3_gateway_endpoint.prefix_list_id]),
         ]
+
+    def route_s3_gateway_from(self, route_table_ids: Sequence[str]) -> None:
+        """Let subnets of other route tables of this VPC (e.g. ModelEgress's egress-workload subnets) reach S3 through
+        the gateway endpoint too: the endpoint's own ``route_table_ids`` grows (one list, so no separate association
+        resource fights the endpoint's attribute on the next plan)."""
+        self._s3_route_table_ids = [*self._s3_route_table_ids, *route_table_ids]
+        self.s3_gateway_endpoint.route_table_ids = list(self._s3_route_table_ids)
 
     @property
     def vpc_id(self) -> str:

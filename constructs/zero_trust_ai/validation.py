@@ -18,7 +18,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field
 
@@ -26,6 +26,8 @@ from zero_trust_ai.runtime.token_validator import MAX_TOKEN_TTL_SECONDS
 
 __all__ = [
     "CLOUDWATCH_RETENTION_DAYS",
+    "EGRESS_MAX_ZONES",
+    "EGRESS_WORKLOAD_NAMES",
     "FOUNDATION_MODEL_ARN",
     "GPU_INSTANCE_PATTERN",
     "MAX_SESSION_SECONDS",
@@ -38,7 +40,9 @@ __all__ = [
     "PRIVATE_RANGES",
     "REGION_PATTERN",
     "AccountId",
+    "AllowedDomain",
     "BucketName",
+    "EgressWorkloadName",
     "GpuInstanceType",
     "IdpGroup",
     "InvalidInput",
@@ -51,8 +55,11 @@ __all__ = [
     "SessionTagKey",
     "TokenTtlMinutes",
     "TrustOptOutReason",
+    "allowed_domain",
     "cloudwatch_retention_days",
     "disjoint_networks",
+    "egress_block_in_vpc",
+    "egress_cidr_block",
     "gpu_instance_type",
     "listed_once",
     "opt_out_reason",
@@ -60,6 +67,7 @@ __all__ = [
     "private_ipv4_network",
     "private_ipv4_range",
     "private_range",
+    "private_subnet_cidrs",
     "s3_bucket_name",
     "session_duration_seconds",
     "subnet_prefix_fits",
@@ -345,3 +353,83 @@ BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 FOUNDATION_MODEL_ARN = re.compile(
     r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):bedrock:(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d)::"
     r"foundation-model/(?P<model_id>[a-z0-9-]+\.[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)*)$")
+
+
+# -- egress: Network Firewall domain-list entries and the egress address block ------------------------------------
+# RulesSourceList.Targets: an explicit name ("abc.example.com" matches only itself) or a leading dot (".example.com"
+# matches example.com and every subdomain). No other wildcard exists.
+# https://docs.aws.amazon.com/network-firewall/latest/APIReference/API_RulesSourceList.html
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DOMAIN = re.compile(rf"^\.?(?:{_LABEL}\.)+(?!\d+$){_LABEL}$")
+
+
+def allowed_domain(value: str) -> str:
+    """One allow-list entry: an exact, lowercase FQDN (``api.example.com``) or its leading-dot suffix form
+    (``.example.com``: the domain and all its subdomains). Refuses wildcards, IP literals, upper case, a trailing dot,
+    a bare TLD and anything a domain list would not read as a name."""
+    fix = "write an exact lowercase name (api.example.com) or a leading dot for a domain and all its subdomains " \
+          "(.example.com)"
+    if not value:
+        raise InvalidInput("an empty domain", fix=fix)
+    if "*" in value:
+        raise InvalidInput(f"domain {value!r} contains a wildcard '*', which Network Firewall domain lists do not "
+                           "support (only a leading dot)", fix=fix)
+    candidate = value.strip("[]")
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        pass
+    else:
+        raise InvalidInput(f"domain {value!r} is an IP literal; the allow-list names hosts, it does not open addresses",
+                           fix=fix)
+    if value != value.lower():
+        raise InvalidInput(f"domain {value!r} is not lowercase", fix=f"write {value.lower()!r}")
+    if value.endswith("."):
+        raise InvalidInput(f"domain {value!r} ends with a dot (a TLS SNI or HTTP Host never does)",
+                           fix=f"write {value.rstrip('.')!r}")
+    if len(value.lstrip(".")) > 253 or not _DOMAIN.fullmatch(value):
+        raise InvalidInput(f"domain {value!r} is not a fully qualified name (labels of a-z, 0-9 and inner hyphens, "
+                           "at least two labels, a non-numeric top-level label)", fix=fix)
+    return value
+
+
+AllowedDomain = Annotated[str, AfterValidator(allowed_domain)]
+"""One Network Firewall domain-list entry: ``api.example.com`` or ``.example.com``."""
+
+
+# Zone slots ModelEgress's address plan reserves (adding a zone later never moves an existing subnet).
+EGRESS_MAX_ZONES = 4
+# The platform's workloads that can be placed on the egress path (ZeroTrustAiPlatform composes them): the serving
+# inference fleet. Only a workload named here gets the egress-workload subnets and security group.
+EgressWorkloadName = Literal["inference_fleet"]
+EGRESS_WORKLOAD_NAMES: tuple[str, ...] = get_args(EgressWorkloadName)
+
+
+def egress_cidr_block(value: str) -> str:
+    """The private block (/16../24) from which the egress subnets of a VPC are cut (ModelEgress's address plan: at
+    /24 the firewall and NAT subnets are /28, the smallest AWS allows)."""
+    network = private_ipv4_range(value)
+    if not 16 <= network.prefixlen <= 24:
+        raise InvalidInput(f"cidr_block {value!r} has prefix /{network.prefixlen}; the egress plan needs /16../24",
+                           fix="use a /20 (workload subnets /23) or up to a /24 (firewall and NAT subnets /28)")
+    return value
+
+
+def private_subnet_cidrs(vpc_cidr: str, prefix_length: int, zones: int) -> list[str]:
+    """The CIDRs PrivateNetwork gives its private subnets: the first ``zones`` blocks of ``prefix_length``."""
+    blocks = ipaddress.ip_network(vpc_cidr).subnets(new_prefix=prefix_length)
+    return [str(block) for _, block in zip(range(zones), blocks, strict=False)]
+
+
+def egress_block_in_vpc(block: str, *, vpc_cidr: str, private_subnets: Sequence[str], network: str) -> None:
+    """The egress block lies inside the VPC's CIDR and overlaps none of its private subnets."""
+    egress = ipaddress.IPv4Network(block)
+    vpc = ipaddress.IPv4Network(vpc_cidr)
+    if not egress.subnet_of(vpc):
+        raise InvalidInput(f"cidr_block {block!r} is not inside the VPC's {vpc}",
+                           fix=f"pick a block inside {vpc}, e.g. its top /20 or /24", field=("cidr_block",))
+    for subnet in private_subnets:
+        if egress.overlaps(ipaddress.IPv4Network(subnet)):
+            raise InvalidInput(f"cidr_block {block!r} overlaps the private subnet {subnet} of {network}",
+                               fix="pick a block above the private subnets, e.g. the top of the VPC range",
+                               field=("cidr_block",))

@@ -129,7 +129,16 @@ BEDROCK_GUARDRAIL = EmulatorGap(
     "tests/test_invariants_model_apis.py)",
     capability=Capability.BEDROCK_GUARDRAIL,
 )
-FEATURE_SWITCHES: tuple[EmulatorGap, ...] = (BEDROCK_GUARDRAIL,)
+NETWORK_FIREWALL = EmulatorGap(
+    control="External model APIs by domain allow-list (Network Firewall, NAT and internet gateway of the serving VPC)",
+    gap="moto implements no Network Firewall API (rule groups, firewall policies, firewalls, logging)",
+    handling="`local` (when serving.model_apis.external is on) creates no egress path at all -- no firewall means no "
+    "way out, never an unfiltered one: no internet or NAT gateway, no firewall, the named workloads stay in the "
+    "private subnets; dev/staging/prod build it (asserted by tests/test_invariants_egress.py), and the drill decides "
+    "the egress attempts on the synthesized rules of an environment that configures it",
+    capability=Capability.NETWORK_FIREWALL,
+)
+FEATURE_SWITCHES: tuple[EmulatorGap, ...] = (BEDROCK_GUARDRAIL, NETWORK_FIREWALL)
 GAPS = (*GAPS, *CAPABILITY_SWITCHES, *FEATURE_SWITCHES, S3_CONDITIONAL_DENIES, LAMBDA_DEAD_LETTER_CONFIG,
         TEARDOWN, LAMBDA_INVOCATION, PIPELINE_JOBS)
 

@@ -498,12 +498,72 @@ class BedrockConfig(_Model):
         return values
 
 
+class ExternalModelApisConfig(_Model):
+    """Model APIs outside AWS (e.g. api.openai.com), reachable only by name, only from the named workloads, through
+    AWS Network Firewall in the serving VPC (ModelEgress). The named workloads -- today the serving inference fleet,
+    ``inference_fleet`` -- are launched in the egress-workload subnets with the egress security group; no other
+    workload of either VPC has a route out."""
+
+    allowed_domains: list[str] = Field(
+        max_length=50, description="The only names the workloads may reach (TLS SNI for HTTPS, Host for HTTP): an "
+        "exact lowercase name (api.openai.com) or a leading dot for a domain and all its subdomains (.example.com). "
+        "No wildcards, IP addresses or upper case; at most 50 (the rule group's capacity).")
+    cidr_block: str = Field(
+        description="Private block (/16../24) inside the serving VPC, above its private subnets, from which the "
+        "egress-workload, firewall and NAT subnets are cut, e.g. the VPC's top /20 (10.140.240.0/20).")
+    workloads: list[str] = Field(
+        description=f"Workloads that may use the egress path, by name: {', '.join(validation.EGRESS_WORKLOAD_NAMES)} "
+        "(the serving inference fleet). Only these are placed in the egress-workload subnets.")
+    dropped_packets_threshold: int = Field(
+        default=1, ge=1, le=1_000_000, description="Dropped packets per zone per 5 minutes that raise the blocked-"
+        "attempt alarm. Default: 1 (every blocked attempt is an alert).")
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, values: list[str]) -> list[str]:
+        if not values:
+            raise FieldProblem("no domain is listed, so the egress path would allow nothing",
+                               fix="list at least one domain, or remove the external section (external APIs off)")
+        for index, value in enumerate(values):
+            try:
+                validation.allowed_domain(value)
+            except InvalidInput as problem:
+                raise problem.at(index) from None
+            if values.index(value) != index:
+                raise FieldProblem(f"domain {value!r} is listed twice", fix="list each domain once", field=(index,))
+        return values
+
+    @field_validator("cidr_block")
+    @classmethod
+    def _egress_block(cls, value: str) -> str:
+        return validation.egress_cidr_block(value)
+
+    @field_validator("workloads")
+    @classmethod
+    def _known_workloads(cls, values: list[str]) -> list[str]:
+        known = validation.EGRESS_WORKLOAD_NAMES
+        if not values:
+            raise FieldProblem("no workload is named, so nothing could use the egress path",
+                               fix=f"name the workloads that call the external APIs, e.g. [{known[0]}]")
+        for index, value in enumerate(values):
+            if value not in known:
+                raise FieldProblem(f"{value!r} is not a workload the platform can place on the egress path",
+                                   fix=f"use one of: {', '.join(known)}", field=(index,))
+            if values.index(value) != index:
+                raise FieldProblem(f"workload {value!r} is listed twice", fix="list each workload once",
+                                   field=(index,))
+        return values
+
+
 class ModelApisConfig(_Model):
     """Sanctioned ways to call model APIs without opening egress."""
 
     bedrock: BedrockConfig | None = Field(
         default=None, description="AWS-hosted foundation models. Default: off -- no Bedrock endpoint, guardrail or "
         "invoke grant exists, so no workload can call a model API.")
+    external: ExternalModelApisConfig | None = Field(
+        default=None, description="External model APIs by domain allow-list. Default: off -- no internet gateway, "
+        "NAT gateway, firewall or route out exists in any VPC.")
 
 
 class ServingConfig(_Model):
@@ -701,6 +761,7 @@ class EnvironmentConfig(_Model):
                     field=("backend", "region"),
                 )
         self._models_in_this_region()
+        self._egress_in_the_serving_vpc()
         provider = self.identity.federation.provider_arn
         if provider.split(":")[4] != self.account_id:
             raise FieldProblem(
@@ -727,6 +788,27 @@ class EnvironmentConfig(_Model):
                     fix=f"use the model's ARN in {self.region}: arn:{partition}:bedrock:{self.region}::"
                     f"foundation-model/{match.group('model_id')}",
                     field=("serving", "model_apis", "bedrock", "model_arns", index))
+
+    def _egress_in_the_serving_vpc(self) -> None:
+        external = self.serving.model_apis.external
+        if external is None:
+            return
+        field = ("serving", "model_apis", "external")
+        network = self.network
+        try:
+            validation.egress_block_in_vpc(
+                external.cidr_block, vpc_cidr=network.serving_vpc_cidr,
+                private_subnets=validation.private_subnet_cidrs(network.serving_vpc_cidr, network.subnet_prefix_length,
+                                                                len(self.availability_zones)),
+                network="the serving VPC")
+        except InvalidInput as problem:
+            raise problem.at(*field) from None
+        if len(self.availability_zones) > validation.EGRESS_MAX_ZONES:
+            raise FieldProblem(
+                f"{len(self.availability_zones)} availability zones; the egress path has "
+                f"{validation.EGRESS_MAX_ZONES} zone slots (one firewall endpoint and NAT gateway per zone)",
+                fix=f"use at most {validation.EGRESS_MAX_ZONES} availability zones, or remove the external section",
+                field=("availability_zones",))
 
     @property
     def is_emulated(self) -> bool:
