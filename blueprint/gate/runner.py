@@ -303,6 +303,9 @@ _INJECTED: dict[str, dict[str, Any]] = {
                             "network_interfaces": [{"associate_public_ip_address": True}]},
     "aws_lb_target_group": {"protocol": "HTTP"},
     "aws_route_table": {"route": [_OPEN_ROUTE]},
+    # a standalone route (ModelEgress writes aws_route): to all traffic, through a NAT instance and a peering
+    "aws_route": {"destination_cidr_block": _OPEN_IPV4, "instance_id": _OPEN_ROUTE["instance_id"],
+                  "vpc_peering_connection_id": _OPEN_ROUTE["vpc_peering_connection_id"]},
     "aws_default_route_table": {"route": [_OPEN_ROUTE]},
     "aws_security_group": {"ingress": [_OPEN_SG_RULE], "egress": [_OPEN_SG_RULE]},
     "aws_default_security_group": {"ingress": [_OPEN_SG_RULE], "egress": [_OPEN_SG_RULE]},
