@@ -98,6 +98,9 @@ def test_red_team_drill_verdicts(deployed: tuple[Path, str]) -> None:
     admin_read = attempts["an account admin (s3:*, kms:* on *) reads validation data"]
     assert "DenyPrincipalsOutsideTheGrants" in admin_read.reason
     assert attempts[plain_http].how == drill.EMULATOR
+    # model APIs (issue 19): decided on the synthesized rules of the environment that configures them
+    model_api = [v for v in verdicts if v.attempt.startswith("model APIs (")]
+    assert len(model_api) >= 15 and all("synthesized rules of" in v.how for v in model_api)
     # seed step 7: an unsigned caller does not reach serving; tokens are checked with the deployed settings
     token_checks = {v.attempt: v for v in verdicts if v.how == drill_response.TOKENS}
     assert token_checks["unsigned token (alg none) reaches serving"].reason == "rejected: unsigned"

@@ -21,6 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from blueprint.drill import lifecycle as drill_lifecycle
+from blueprint.drill import model_apis as drill_model_apis
 from blueprint.drill import response as drill_response
 from blueprint.drill.policy_eval import Decision, Request, evaluate
 from blueprint.verify.live import clients
@@ -356,6 +357,9 @@ def run(
     drill_response.client_secret_attempts(deployed, prefix, record)
     drill_response.token_attempts(deployed.client, endpoint, prefix, record)
     drill_response.quarantine_attempts(deployed.client, endpoint, region, prefix, account, deployed.decide, record)
+
+    # -- model APIs (issue 19): Bedrock and external egress, on the synthesized rules of an environment with both
+    drill_model_apis.model_api_attempts(record)
     return verdicts
 
 
@@ -500,6 +504,8 @@ def summarize(verdicts: Sequence[Verdict]) -> str:
         f"  {drill_response.HANDLER}: {sum(v.how == drill_response.HANDLER for v in verdicts)} attempts",
         f"  ML lifecycle (issue 17): {sum(v.attempt.startswith('lifecycle: ') for v in verdicts)} attempts "
         f"({sum(v.attempt.startswith('lifecycle: ') and v.correct for v in verdicts)} as expected)",
+        *[f"  model APIs (issue 19), {how}: {sum(v.how == how for v in verdicts)} attempts"
+          for how in sorted({v.how for v in verdicts if v.attempt.startswith("model APIs (")})],
         "  evaluated from the deployed policies (moto does not enforce IAM identity policies, trust-policy "
         "conditions or KMS key policies): everything else",
     ]
