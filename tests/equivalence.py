@@ -71,7 +71,9 @@ SINCE = FIXTURES / "since.yaml"
 def differences(expected: dict[str, Any], actual: dict[str, Any], since: dict[str, Any]) -> list[str]:
     """What differs between two normalized stacks and is not covered by a reviewed entry of ``since``."""
     added = [(entry["prefix"], entry["reason"]) for entry in since.get("added", [])]
-    changed = {entry["resource"]: set(entry["properties"]) for entry in since.get("changed", [])}
+    changed: dict[str, set[str]] = {}
+    for entry in since.get("changed", []):  # one resource may be changed by several reviewed entries
+        changed.setdefault(entry["resource"], set()).update(entry["properties"])
     removed = {entry["resource"] for entry in since.get("removed", [])}
     problems: list[str] = []
     for section in sorted(set(expected) | set(actual)):

@@ -106,6 +106,50 @@ def test_an_open_security_group_is_reported(synthesized: Synthesized) -> None:
     assert any("aws_internet_gateway" in e for e in exposures)
 
 
+def test_each_allowed_domain_is_an_edge_to_the_outside_from_the_allowed_workloads_only(
+        synthesized: Synthesized, env_name: str) -> None:
+    config = synthesized.environments[env_name].config
+    external = config.serving.model_apis.external
+    m = surface.build(env_name, synthesized.stack(env_name))
+    edges = {(e.source, e.target) for e in m.edges if e.target.startswith("api:")}
+    if external is None or config.is_emulated:
+        assert edges == set() and not [n for n in m.nodes if n.startswith("api:")]
+        return
+    fleet = f"compute:ztai-{env_name}-inference"
+    expected = {fleet} if "inference_fleet" in external.workloads else set()
+    assert edges == {(source, f"api:{d}") for source in expected for d in external.allowed_domains}
+    assert all(m.nodes[f"api:{d}"].column == "external" for d in external.allowed_domains)
+    assert m.exposures == []  # the egress path is outbound only
+
+
+def test_an_egress_path_that_bypasses_the_firewall_is_reported(synthesized: Synthesized) -> None:
+    """The sanctioned gateways stop being sanctioned as soon as a path skips the inspection."""
+    stack = copy.deepcopy(synthesized.stack("staging"))
+    routes = stack["resource"]["aws_route"]
+    # the egress workloads' default route straight to the NAT gateway, past the firewall
+    workload = next(r for r in routes.values() if "vpc_endpoint_id" in r and r["destination_cidr_block"] ==
+                    "0.0.0.0/0")
+    nat = next(r["nat_gateway_id"] for r in routes.values() if "nat_gateway_id" in r)
+    workload.pop("vpc_endpoint_id")
+    workload["nat_gateway_id"] = nat
+    exposures = surface.build("staging", stack).exposures
+    assert any("aws_nat_gateway" in e for e in exposures), exposures
+    # a private subnet's table routing to the internet gateway
+    stack = copy.deepcopy(synthesized.stack("staging"))
+    igw = next(iter(stack["resource"]["aws_internet_gateway"]))
+    private = next(k for k, t in stack["resource"]["aws_route_table"].items() if "private_routes" in k)
+    stack["resource"]["aws_route"]["rogue"] = {"route_table_id": f"${{aws_route_table.{private}.id}}",
+                                               "destination_cidr_block": "0.0.0.0/0",
+                                               "gateway_id": f"${{aws_internet_gateway.{igw}.id}}"}
+    assert any("aws_internet_gateway" in e for e in surface.build("staging", stack).exposures)
+    # a firewall that passes everything by default no longer sanctions anything
+    stack = copy.deepcopy(synthesized.stack("staging"))
+    (policy,) = stack["resource"]["aws_networkfirewall_firewall_policy"].values()
+    policy["firewall_policy"]["stateful_default_actions"] = ["aws:alert_established"]
+    exposures = surface.build("staging", stack).exposures
+    assert {e.split()[0] for e in exposures} == {"aws_internet_gateway", "aws_nat_gateway", "aws_eip"}
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_committed_coverage_matrix_matches_the_code(synthesized: Synthesized, tmp_path: Path, env: str) -> None:
     from blueprint.docs import traceability

@@ -50,6 +50,7 @@ CLUSTERS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("aws", ""): ("AWS-managed services (outside the VPCs)", "#f4f4f4", "#555555"),
     ("keys", ""): ("KMS keys", "#f5effa", "#6a3d9a"),
     ("logging", ""): ("Logging and detection", "#f0f7f7", "#2c7a7b"),
+    ("outside", "apis"): ("Outside: external model APIs (allow-listed domains, outbound only)", "#fdf2f0", "#c0392b"),
 }
 #: what an arrow carries -> (legend text, colour); the pictures colour arrows by it instead of labelling each one
 KINDS: dict[str, tuple[str, str]] = {
@@ -66,7 +67,7 @@ _KIND_OF_DATA = {"raw data": "raw data", "features": "features", "training data"
                  "validation data": "training data", "model artifacts": "model artifacts",
                  "inference requests": "inference", "public keys": "inference",
                  "scopes invoke / update-routing": "inference", "session credentials": "credentials",
-                 "credentials": "credentials", "training jobs": "credentials"}
+                 "credentials": "credentials", "training jobs": "credentials", "model API requests": "inference"}
 
 
 def _kind(edge: Edge) -> str:
@@ -190,7 +191,7 @@ def part_of(node_id: str, zone: dict[str, str], surface: SurfaceMap) -> str:
     the buckets the training VPC writes *for serving* (the model registry: serving reads them) apart from the
     datasets (the ingestion job in the training VPC writes raw data too, but nothing serves it)."""
     if zone[node_id] == "outside":
-        return "callers" if node_id.startswith("clients:") else "people"
+        return "callers" if node_id.startswith("clients:") else "apis" if node_id.startswith("api:") else "people"
     if zone[node_id] == "lake":
         allowed = [e for e in surface.edges if e.effect == "allow" and node_id in (e.source, e.target)]
         written_by_training = any(e.target == node_id and e.access.startswith("write")
@@ -214,6 +215,9 @@ def component_of(node: Node, zone: str, surface: SurfaceMap) -> tuple[str, str, 
     """
     kind, name = node.id.split(":", 1)
     if zone == "outside":
+        if kind == "api":  # external model APIs: one box, the allow-listed domains
+            domains = sorted(n.split(":", 1)[1] for n in surface.nodes if n.startswith("api:"))
+            return "external:model-apis", "external model APIs", ", ".join(domains)
         if kind == "role":
             return node.id, node.label, "persona, SAML + MFA"
         if kind == "clients":

@@ -146,7 +146,10 @@ def build(environment: str, stack: dict[str, Any]) -> SurfaceMap:
     for logical, body in resources.get("aws_vpc", {}).items():
         name = _path(body).split("/")[0]
         vpc_node[logical] = f"vpc:{name}"
-        subnets = [s for s in resources.get("aws_subnet", {}).values() if logical in str(s["vpc_id"])]
+        in_vpc = [s for s in resources.get("aws_subnet", {}).values() if logical in str(s["vpc_id"])]
+        subnets = [s for s in in_vpc if not str(s.get("tags", {}).get("tier", "")).startswith("egress-")]
+        egress = len(in_vpc) - len(subnets)
+        gateways = [g for g in resources.get("aws_internet_gateway", {}).values() if logical in str(g["vpc_id"])]
         endpoints = sorted(
             e["service_name"].split(".")[-1]
             if e["vpc_endpoint_type"] == "Gateway"
@@ -159,7 +162,10 @@ def build(environment: str, stack: dict[str, Any]) -> SurfaceMap:
                 f"vpc:{name}",
                 f"{name.replace('_', ' ')} {body['cidr_block']}",
                 "network",
-                f"{len(subnets)} private subnets, no IGW/NAT; endpoints: {', '.join(endpoints)}",
+                f"{len(subnets)} private subnets, "
+                + (f"{egress} egress subnets (Network Firewall allow-list, NAT, IGW: outbound only)"
+                   if egress or gateways else "no IGW/NAT")
+                + f"; endpoints: {', '.join(endpoints)}",
             )
         )
     for body in resources.get("aws_security_group", {}).values():
@@ -200,9 +206,11 @@ def build(environment: str, stack: dict[str, Any]) -> SurfaceMap:
                 )
     if any(e["vpc_endpoint_type"] == "Gateway" for e in resources.get("aws_vpc_endpoint", {}).values()):
         surface.add(Node("aws:s3-gateway", "S3 gateway endpoints", "network", "policy: platform buckets, this account"))
+    sanctioned = _sanctioned_egress(resources)
     for kind in ("aws_internet_gateway", "aws_nat_gateway", "aws_eip"):
         for logical in resources.get(kind, {}):
-            surface.exposures.append(f"{kind} {logical} gives a path to the internet")
+            if logical not in sanctioned:
+                surface.exposures.append(f"{kind} {logical} gives a path to the internet")
     for body in resources.get("aws_subnet", {}).values():
         if body.get("map_public_ip_on_launch"):
             surface.exposures.append(f"subnet {_path(body)} assigns public IPs")
@@ -393,8 +401,95 @@ def build(environment: str, stack: dict[str, Any]) -> SurfaceMap:
                     )
                 )
     _serving_and_response(resources, surface, ref_target, bucket_node, role_node)
+    _model_api_egress(resources, surface)
     surface.edges.sort(key=lambda e: (e.source, e.target, e.effect, e.access))
     return surface
+
+
+def _logical(expression: Any) -> str | None:
+    match = REF.search(str(expression))
+    return match.group(2) if match else None
+
+
+def _routes(resources: dict[str, dict[str, Any]]) -> list[tuple[str | None, dict[str, Any]]]:
+    """(route table logical id, route) of every standalone route and inline route-table route."""
+    found = [(_logical(r["route_table_id"]), r) for r in resources.get("aws_route", {}).values()]
+    for logical, table in resources.get("aws_route_table", {}).items():
+        found += [(logical, r) for r in _as_list(table.get("route"))]
+    return found
+
+
+def _subnets_of_table(resources: dict[str, dict[str, Any]], table: str | None) -> set[str]:
+    return {str(_logical(a["subnet_id"])) for a in resources.get("aws_route_table_association", {}).values()
+            if _logical(a["route_table_id"]) == table}
+
+
+def _sanctioned_egress(resources: dict[str, dict[str, Any]]) -> set[str]:
+    """Internet and NAT gateways (and the NAT's Elastic IPs) that only an inspected, outbound-only path reaches: the
+    VPC has a Network Firewall whose policy drops what no rule passes; every route to the internet gateway comes from
+    subnets holding nothing but NAT gateways; every route to a NAT gateway comes from the firewall's own subnets; the
+    addresses belong to those NAT gateways only. Anything else stays an exposure."""
+    firewalls = resources.get("aws_networkfirewall_firewall", {})
+    policies = resources.get("aws_networkfirewall_firewall_policy", {})
+    dropping = {_logical(f["vpc_id"]) for f in firewalls.values()
+                if "aws:drop_established" in _as_list(policies.get(str(_logical(f["firewall_policy_arn"])), {})
+                                                      .get("firewall_policy", {}).get("stateful_default_actions"))}
+    firewall_subnets = {str(_logical(m["subnet_id"])) for f in firewalls.values()
+                        for m in _as_list(f.get("subnet_mapping"))}
+    nats = resources.get("aws_nat_gateway", {})
+    nat_subnets = {str(_logical(n["subnet_id"])) for n in nats.values()}
+    routes = _routes(resources)
+    sanctioned: set[str] = set()
+    for logical, gateway in resources.get("aws_internet_gateway", {}).items():
+        sources = [t for t, r in routes if _logical(r.get("gateway_id")) == logical]
+        if _logical(gateway["vpc_id"]) in dropping and all(
+                _subnets_of_table(resources, t) and _subnets_of_table(resources, t) <= nat_subnets for t in sources):
+            sanctioned.add(logical)
+    for logical, nat in nats.items():
+        sources = [t for t, r in routes if _logical(r.get("nat_gateway_id")) == logical]
+        upstream = [r for t, r in routes if t is not None and str(_logical(nat["subnet_id"])) in
+                    _subnets_of_table(resources, t) and r.get("destination_cidr_block") == "0.0.0.0/0"]
+        if sources and all(_subnets_of_table(resources, t) and _subnets_of_table(resources, t) <= firewall_subnets
+                           for t in sources) and upstream and all(_logical(r.get("gateway_id")) in sanctioned
+                                                                    for r in upstream):
+            sanctioned.add(logical)
+    for logical, address in resources.get("aws_eip", {}).items():
+        owners = [n for n, body in nats.items() if _logical(body.get("allocation_id")) == logical]
+        if owners and all(n in sanctioned for n in owners) and not address.get("instance") \
+                and not address.get("network_interface"):
+            sanctioned.add(logical)
+    return sanctioned
+
+
+def _model_api_egress(resources: dict[str, dict[str, Any]], surface: SurfaceMap) -> None:
+    """External model APIs (ModelEgress): an edge to the outside per allowed domain, from each workload whose subnets
+    route 0.0.0.0/0 to the firewall and lie in its rule group's HOME_NET."""
+    groups = resources.get("aws_networkfirewall_rule_group", {})
+    if not groups or not resources.get("aws_networkfirewall_firewall"):
+        return
+    routes = _routes(resources)
+    to_firewall = {t for t, r in routes if r.get("destination_cidr_block") == "0.0.0.0/0"
+                   and "aws_networkfirewall_firewall." in str(r.get("vpc_endpoint_id", ""))}
+    egress_subnets = {s for t in to_firewall for s in _subnets_of_table(resources, t)}
+    subnets = resources.get("aws_subnet", {})
+    for group in groups.values():
+        source = group["rule_group"]["rules_source"].get("rules_source_list") or {}
+        if source.get("generated_rules_type") != "ALLOWLIST":
+            continue
+        home = [c for v in _as_list(group["rule_group"].get("rule_variables", {}).get("ip_sets"))
+                if v["key"] == "HOME_NET" for c in v["ip_set"]["definition"]]
+        for body in resources.get("aws_autoscaling_group", {}).values():
+            placed = {str(_logical(s)) for s in _as_list(body.get("vpc_zone_identifier"))}
+            if not placed or not placed <= egress_subnets or not all(
+                    subnets.get(s, {}).get("cidr_block") in home for s in placed):
+                continue
+            for domain in sorted(source["targets"]):
+                node_id = surface.add(Node(f"api:{domain}", domain, "external",
+                                           "external model API (allow-listed domain)"))
+                surface.connect(Edge(f"compute:{body['name']}", node_id,
+                                     f"HTTPS 443 ({'/'.join(sorted(source['target_types']))})", "model API requests",
+                                     "Network Firewall allow-list (default drop + alert), DNS Firewall, NAT: "
+                                     "outbound only"))
 
 
 def _serving_and_response(
@@ -545,7 +640,11 @@ def render_markdown(surface: SurfaceMap) -> str:
         "## Reachable from outside the VPCs",
         "",
     ]
+    outbound = sorted(n.label for n in surface.nodes.values() if n.id.startswith("api:"))
     lines += [f"- **{item}**" for item in surface.exposures] or [
+        "Nothing: no public IP, no security-group rule or bucket policy open to the world; the only internet and NAT "
+        f"gateways carry the outbound-only egress path to the allow-listed model APIs ({', '.join(outbound)}) "
+        "through Network Firewall." if outbound else
         "Nothing: no internet or NAT gateway, no public IP, no security-group rule or bucket policy open to the world."
     ]
     lines += ["", "## Components", "", "| component | kind | detail |", "|---|---|---|"]

@@ -106,7 +106,8 @@ CATALOGUE: tuple[Control, ...] = (
     Control(
         "ZT-NET-1",
         4,
-        "Segmented private VPCs: no IGW/NAT/public IP, endpoints only, NACLs, empty default SG",
+        "Segmented private VPCs: no IGW/NAT/public IP (outside ZT-MDL-2's egress path), endpoints only, NACLs, "
+        "empty default SG",
         (2,),
         ("Networks",),
         ("ML05",),
@@ -229,7 +230,19 @@ CATALOGUE: tuple[Control, ...] = (
         (2, 4, 6),
         ("Networks", "Applications & Workloads", "Visibility & Analytics"),
         ("ML01", "ML05"),
-        ("tests/test_invariants_model_apis.py", "tests/test_config_model_apis.py"),
+        ("tests/test_invariants_model_apis.py", "tests/test_config_model_apis.py", "tests/test_drill_model_apis.py"),
+    ),
+    Control(
+        "ZT-MDL-2",
+        5,
+        "External model APIs by domain allow-list only, off by default: Network Firewall in the serving VPC (TLS SNI / "
+        "HTTP Host allow-list, default drop + alert), only named workloads in its subnets, DNS Firewall answers only "
+        "the allowed names, firewall logs to the archive, blocked-attempt alarms",
+        (2, 4, 5),
+        ("Networks", "Applications & Workloads", "Visibility & Analytics"),
+        ("ML05", "ML06"),
+        ("tests/test_invariants_egress.py", "tests/test_config_model_apis.py", "tests/test_drill_model_apis.py",
+         "tests/constructs/test_model_egress.py"),
     ),
     Control(
         "ZT-ORG-1",
@@ -272,7 +285,8 @@ BY_ID = {control.id: control for control in CATALOGUE}
 TOOLING: dict[str, str] = {
     "ZT-MAP-1": "blueprint/docs/surface.py",
     "ZT-TEST-1": "blueprint/gate/runner.py + policy/checks/",
-    "ZT-TEST-2": "blueprint/drill/platform.py + blueprint/drill/response.py + blueprint/drill/lifecycle.py",
+    "ZT-TEST-2": "blueprint/drill/platform.py + blueprint/drill/response.py + blueprint/drill/lifecycle.py + "
+                 "blueprint/drill/model_apis.py",
 }
 # A workload environment's account is guarded by the organization stack (environments/organization*.yaml lists it).
 TOOLING["ZT-ORG-1"] = "stacks/organization_stack.py (environments/organization*.yaml)"

@@ -247,7 +247,7 @@ class ModelEgress(PlatformConstruct):
     route (more specific than ``0.0.0.0/0``) and never reach the firewall or the internet.
     """
 
-    implements: ClassVar[tuple[str, ...]] = ("ZT-NET-1", "ZT-NET-4")
+    implements: ClassVar[tuple[str, ...]] = ("ZT-MDL-2", "ZT-NET-1", "ZT-NET-4")
 
     def __init__(self, scope: Construct, id: str, *, props: ModelEgressProps, network: PrivateNetwork,
                  log_archive: SecureBucket, logs_key: PlatformKey, alert_topic: AlertTopic,
