@@ -58,7 +58,12 @@ PiiEntityType = Literal[
     "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "US_PASSPORT_NUMBER", "US_SOCIAL_SECURITY_NUMBER",
     "VEHICLE_IDENTIFICATION_NUMBER"]
 
-# The guardrail metrics (https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-guardrails-cw-metrics.html)
+# The guardrail metrics (https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-guardrails-cw-metrics.html).
+# Checked against that page (issue 19 B): the metric InvocationsIntervened (SampleCount) is documented there; the
+# dimensions the page's table shows are Operation, GuardrailContentSource and GuardrailPolicyType. The namespace and
+# a GuardrailArn-only dimension set are NOT confirmed by what was readable of it: a CloudWatch alarm matches only a
+# metric published with exactly its dimensions, so confirm both (ListMetrics in an account with a guardrail) before
+# relying on the intervention alarm.
 GUARDRAIL_NAMESPACE = "AWS/Bedrock/Guardrails"
 MODEL_NAMESPACE = "AWS/Bedrock"
 
