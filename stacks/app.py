@@ -25,7 +25,7 @@ def build_app(environments: Sequence[LoadedEnvironment], outdir: Path,
     app = App(outdir=str(outdir), skip_validation=False)
     stacks = [
         PlatformStack(app, environment.name, config=environment.config, project_root_rel=PROJECT_ROOT_FROM_STACK_DIR,
-                      function_packages=packages)
+                      function_packages=packages, organization=environment.organization)
         for environment in environments
     ]
     organization_stacks = [OrganizationStack(app, organization.name, config=organization.config,

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from stacks.config import emulator_gaps
-from stacks.config.model import EnvironmentConfig, ImportedCertificateConfig
+from stacks.config.model import EnvironmentConfig, ImportedCertificateConfig, WorkloadOrganization
 from zero_trust_ai.ml_pipeline import PipelineImages
 from zero_trust_ai.model_gateway import ContentFilter, DeniedTopic, GuardrailPolicy, PiiEntity
 from zero_trust_ai.packaging import FunctionPackage
@@ -24,6 +24,7 @@ from zero_trust_ai.platform import (
     InferenceSettings,
     LoggingSettings,
     NetworkSettings,
+    OrganizationMembership,
     PipelineSettings,
     PlatformFunctions,
     QuarantineSettings,
@@ -65,7 +66,8 @@ def pipeline_settings(config: EnvironmentConfig) -> PipelineSettings:
 
 
 def platform_props(config: EnvironmentConfig, *, name_prefix: str, project_root_rel: str,
-                   function_packages: Mapping[str, FunctionPackage]) -> ZeroTrustAiPlatformProps:
+                   function_packages: Mapping[str, FunctionPackage],
+                   organization: WorkloadOrganization | None = None) -> ZeroTrustAiPlatformProps:
     serving = config.serving
 
     def from_root(path: str) -> str:
@@ -140,4 +142,7 @@ def platform_props(config: EnvironmentConfig, *, name_prefix: str, project_root_
             dropped_packets_threshold=external.dropped_packets_threshold),
         functions=PlatformFunctions.from_packages(function_packages),
         emulator=emulator,
+        organization=None if organization is None else OrganizationMembership(
+            management_account_id=organization.management_account_id,
+            organization_id=organization.existing_organization_id),
     )

@@ -9,7 +9,7 @@ from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
-from stacks.config.model import EnvironmentConfig, LocalBackendConfig
+from stacks.config.model import EnvironmentConfig, LocalBackendConfig, WorkloadOrganization
 from stacks.paths import PLATFORM_ID
 from stacks.platform_props import capability_gaps, platform_props
 from zero_trust_ai.base import source_of
@@ -33,7 +33,8 @@ class PlatformStack(TerraformStack):
     """One environment of the platform. ``name`` is the environment file's stem and the stack id."""
 
     def __init__(self, scope: Construct, name: str, *, config: EnvironmentConfig, project_root_rel: str,
-                 function_packages: Mapping[str, FunctionPackage]) -> None:
+                 function_packages: Mapping[str, FunctionPackage],
+                 organization: WorkloadOrganization | None = None) -> None:
         super().__init__(scope, name)
         # Python-side construct index (see zero_trust_ai.base.PlatformConstruct)
         self.construct_path = name
@@ -47,7 +48,7 @@ class PlatformStack(TerraformStack):
         self.capability_gaps = capability_gaps(config)
         self.platform = platform = ZeroTrustAiPlatform(self, PLATFORM_ID, props=platform_props(
             config, name_prefix=f"ztai-{name}", project_root_rel=project_root_rel,
-            function_packages=function_packages))
+            function_packages=function_packages, organization=organization))
         self.deployment_principal = platform.deployment_principal
         self.inference_role = platform.inference_role
         self.identities = platform.identities

@@ -214,8 +214,10 @@ def _session_tags(role: Role) -> dict[str, str]:
 
 def principals(stack: ResolvedStack) -> list[Principal]:
     found = []
+    # AWS puts the organization of a member account's principals into every request (aws:PrincipalOrgID)
+    member = {"aws:PrincipalOrgID": stack.organization_id} if stack.organization_id else {}
     for role in sorted(stack.roles.values(), key=lambda r: r.path):
-        context = {**_session_tags(role), "aws:PrincipalArn": role.arn}
+        context = {**_session_tags(role), "aws:PrincipalArn": role.arn, **member}
         found.append(Principal(label_of(role), role.session_arn("matrix"), tuple(role.identity_policies),
                                role.boundary, context, probe=False))
     names = [r.name for r in stack.roles.values()]
@@ -225,8 +227,9 @@ def principals(stack: ResolvedStack) -> list[Principal]:
                        (ACCOUNT_OTHER_ROLE, f"arn:{p}:iam::{a}:role/Administrator"),
                        (FOREIGN, f"arn:{p}:iam::{FOREIGN_ACCOUNT}:role/Administrator")):
         session = arn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/matrix"
-        found.append(Principal(label, session, (ADMINISTRATOR,), None, {"aws:PrincipalArn": arn}, probe=True))
-    found.append(Principal(ACCOUNT_ROOT, f"arn:{p}:iam::{a}:root", (ADMINISTRATOR,), None, {}, probe=True))
+        org = {} if label == FOREIGN else member  # the foreign account is outside the organization
+        found.append(Principal(label, session, (ADMINISTRATOR,), None, {"aws:PrincipalArn": arn, **org}, probe=True))
+    found.append(Principal(ACCOUNT_ROOT, f"arn:{p}:iam::{a}:root", (ADMINISTRATOR,), None, dict(member), probe=True))
     found.append(Principal(ANONYMOUS, "*", (), None, {}, probe=True))
     return found
 
@@ -392,6 +395,8 @@ def _allowed(ev: _Evaluator, matrix: AccessMatrix, layer: str, cell: Cell, princ
     stack = ev.stack
     for number, position in enumerate(where):
         resource, context = _request_context(principal, position, bucket, key, action, prefix)
+        if stack.organization_id:  # the data buckets are the member account's: of its organization
+            context.setdefault("aws:ResourceOrgID", stack.organization_id)
         identity: Sequence[Mapping[str, Any]] = principal.identity
         boundary = principal.boundary
         resource_policies = _docs(bucket.policy)

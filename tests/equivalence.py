@@ -68,13 +68,20 @@ def normalize(stack: dict[str, Any]) -> dict[str, Any]:
 SINCE = FIXTURES / "since.yaml"
 
 
-def differences(expected: dict[str, Any], actual: dict[str, Any], since: dict[str, Any]) -> list[str]:
-    """What differs between two normalized stacks and is not covered by a reviewed entry of ``since``."""
-    added = [(entry["prefix"], entry["reason"]) for entry in since.get("added", [])]
+def differences(expected: dict[str, Any], actual: dict[str, Any], since: dict[str, Any],
+                env: str | None = None) -> list[str]:
+    """What differs between two normalized stacks and is not covered by a reviewed entry of ``since``. An entry with
+    ``environments`` covers those environments' stacks only (``env``); one without covers every stack."""
+    def applies(entry: dict[str, Any]) -> bool:
+        scope = entry.get("environments")
+        return scope is None or env in scope
+
+    added = [(entry["prefix"], entry["reason"]) for entry in since.get("added", []) if applies(entry)]
     changed: dict[str, set[str]] = {}
     for entry in since.get("changed", []):  # one resource may be changed by several reviewed entries
-        changed.setdefault(entry["resource"], set()).update(entry["properties"])
-    removed = {entry["resource"] for entry in since.get("removed", [])}
+        if applies(entry):
+            changed.setdefault(entry["resource"], set()).update(entry["properties"])
+    removed = {entry["resource"] for entry in since.get("removed", []) if applies(entry)}
     problems: list[str] = []
     for section in sorted(set(expected) | set(actual)):
         if section not in ("resource", "data"):

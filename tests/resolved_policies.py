@@ -41,6 +41,9 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+PARITY_ORGANIZATION_ID = "o-parity0000"  # the organization id of a member account's stack (an invented one)
+
+
 @dataclass
 class Resolver:
     stack: dict[str, Any]
@@ -148,6 +151,10 @@ class Resolver:
             if attr not in values:
                 raise Unresolvable(f"data.{type_name}.{name}.{attr}")
             return values[attr]
+        if type_name == "aws_organizations_organization" and attr == "id":
+            # what DescribeOrganization answers in a member account (the postcondition checks the management account)
+            self.synthetic.add(f"data.{type_name}.{name}.{attr}")
+            return PARITY_ORGANIZATION_ID
         values = {
             "aws_caller_identity": {"account_id": self.account, "id": self.account},
             "aws_region": {"name": self.region, "id": self.region, "region": self.region},
@@ -308,6 +315,8 @@ class ResolvedStack:
     endpoints: dict[str, Endpoint]
     resource_policies: list[ResourcePolicy]
     org_policies: list[OrgPolicy]
+    # a member account's organization (the stack reads it: data aws_organizations_organization), else None
+    organization_id: str | None = None
 
     def bucket_key(self, bucket: Bucket) -> Key | None:
         return self.keys.get(bucket.key) if bucket.key else None
@@ -432,8 +441,9 @@ def resolve_stack(stack: dict[str, Any], config: Any, env: str = "") -> Resolved
         document = resolver.document(body.get("content"))
         if document:
             org.append(OrgPolicy(name, str(body.get("type", "SERVICE_CONTROL_POLICY")), document, targets))
+    member = bool(stack.get("data", {}).get("aws_organizations_organization"))
     return ResolvedStack(env, resolver.account, region, partition, resolver, roles, buckets, keys, endpoints,
-                         policies, org)
+                         policies, org, PARITY_ORGANIZATION_ID if member else None)
 
 
 def _attach(role: Role, arn: Any, resolver: Resolver, managed: dict[str, dict[str, Any] | None]) -> None:

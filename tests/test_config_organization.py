@@ -221,3 +221,53 @@ def test_defaults_are_the_documented_ones() -> None:
     assert config.data_perimeter.services == ["s3", "kms", "sts", "sqs", "secretsmanager"]
     assert config.data_perimeter.trusted_accounts == []
     assert config.existing_organization_id is None and config.emulator is None
+
+
+def test_an_environment_belongs_to_its_cloud_organization_whatever_the_selection() -> None:
+    """The organisation perimeter of a member account is part of its stack: selecting the environment alone
+    (ZTAI_ENVIRONMENTS=prod) synthesizes the same stack, so the organization files are read in any case."""
+    alone = load_selection(ENVIRONMENTS, only=["prod"], display_root=PROJECT_ROOT)
+    everything = {e.name: e for e in load_selection(ENVIRONMENTS, display_root=PROJECT_ROOT).environments}
+    (prod,) = alone.environments
+    assert alone.organizations == []
+    assert prod.organization is not None and prod.organization == everything["prod"].organization
+    assert prod.organization.management_account_id == GOOD["management_account_id"]
+    assert prod.organization.source == "environments/organization.yaml"
+    assert prod.organization.existing_organization_id == GOOD.get("existing_organization_id")
+    # the emulated organization makes no member: local's stack runs in the emulator's management account
+    assert everything["local"].organization is None
+
+
+def test_a_broken_organization_file_stops_the_synthesis_of_its_members(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path, "organization", _set("existing_organization_id", "org-1"))
+    monkeypatch.setenv(synth.ENV_SELECTION, "prod")
+    monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
+    assert synth.main(project_root=project) == 2
+    err = capsys.readouterr().err
+    assert "environments/organization.yaml: existing_organization_id = 'org-1'" in err and "Fix: " in err
+    assert sorted(p.name for p in project.iterdir()) == ["environments"]
+
+
+def test_an_environment_in_two_organizations_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path, "organization", lambda data: None)
+    other = yaml.safe_load(yaml.safe_dump(GOOD))
+    other["management_account_id"] = "777777777777"
+    other["workloads"] = {"prod": other["workloads"]["prod"]}
+    other["security_accounts"] = {}
+    other["backend"]["bucket"] = "zt-ai-platform-tfstate-777777777777"
+    (project / "environments" / "organization-eu.yaml").write_text(yaml.safe_dump(other), encoding="utf-8")
+    monkeypatch.delenv(synth.ENV_SELECTION, raising=False)
+    monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
+    assert synth.main(project_root=project) == 2
+    problems = [line for line in capsys.readouterr().err.splitlines() if line.startswith("  - ")]
+    assert len(problems) == 1, problems
+    (message,) = problems
+    for fragment in ("environments/organization.yaml: workloads.prod = 'prod'",
+                     "environments/organization-eu.yaml names it too", "member of one organization only",
+                     "Fix: keep it in one of the two files"):
+        assert fragment in message, message
+    assert sorted(p.name for p in project.iterdir()) == ["environments"]

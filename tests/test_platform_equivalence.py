@@ -26,7 +26,7 @@ def _diff(expected: dict, actual: dict) -> str:
 def test_every_environment_is_unchanged_modulo_ids(synthesized: Synthesized, env_name: str) -> None:
     actual = equivalence.normalize(synthesized.stack(env_name))
     expected = equivalence.baseline(env_name)
-    problems = equivalence.differences(expected, actual, equivalence.load_since())
+    problems = equivalence.differences(expected, actual, equivalence.load_since(), env_name)
     assert not problems, "\n".join(problems[:40]) + "\n" + _diff(expected, actual)
 
 
@@ -76,6 +76,26 @@ def test_a_reviewed_entry_covers_exactly_its_resource_and_properties(synthesized
     after = equivalence.normalize(stack)
     reviewed = equivalence.load_since()  # the changes already reviewed stay reviewed
     changed = list(reviewed.get("changed") or [])
-    assert not equivalence.differences(equivalence.baseline("dev"), after, {**reviewed, "changed": [*changed, entry]})
+    assert not equivalence.differences(equivalence.baseline("dev"), after, {**reviewed, "changed": [*changed, entry]},
+                                       "dev")
     assert equivalence.differences(equivalence.baseline("dev"), after, {
-        **reviewed, "changed": [*changed, {**entry, "properties": ["versioning_configuration"]}]})
+        **reviewed, "changed": [*changed, {**entry, "properties": ["versioning_configuration"]}]}, "dev")
+
+
+def test_an_entry_scoped_to_other_environments_excuses_nothing(synthesized: Synthesized) -> None:
+    """Entries with ``environments`` (the organisation perimeter: member accounts only) leave every other stack to
+    the baseline: the same change in ``local`` is reported."""
+    stack = copy.deepcopy(synthesized.stack("local"))
+    endpoints = stack["resource"]["aws_vpc_endpoint"]
+    logical = sorted(endpoints)[0]
+    endpoints[logical]["policy"] = endpoints[logical]["policy"].replace("Allow", "Deny")
+    actual = equivalence.normalize(stack)
+    name = next(n for n in actual["resource"]["aws_vpc_endpoint"] if actual["resource"]["aws_vpc_endpoint"][n]
+                != equivalence.baseline("local")["resource"]["aws_vpc_endpoint"].get(n))
+    reviewed = equivalence.load_since()
+    scoped = {**reviewed, "changed": [*(reviewed.get("changed") or []), {
+        "resource": f"aws_vpc_endpoint.{name}", "properties": ["policy"], "environments": ["prod"],
+        "reason": "a change reviewed for prod only, not for local"}]}
+    assert equivalence.differences(equivalence.baseline("local"), actual, scoped, "local") == [
+        f"changed without a reviewed entry: aws_vpc_endpoint.{name} ['policy']"]
+    assert equivalence.differences(equivalence.baseline("local"), actual, scoped, "prod") == []

@@ -146,6 +146,13 @@ ENDPOINT_ACTIONS.update({
     "ecs-agent": ("ecs:Poll", "ecs:DiscoverPollEndpoint"),
     "ecs-telemetry": ("ecs:StartTelemetrySession",),
 })
+# The endpoint actions that name no resource (Resource "*" only in the Service Authorization Reference,
+# https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html):
+# their requests have no resource owner, so no aws:ResourceOrgID, and an Allow that requires that key never matches
+# them (an absent key does not match a StringEquals). The organisation perimeter of an endpoint binds their caller only.
+ENDPOINT_ACTIONS_WITHOUT_RESOURCE = frozenset({
+    "sts:GetCallerIdentity", "ecr:GetAuthorizationToken", "sagemaker:ListTrainingJobs", "ecs:DiscoverPollEndpoint",
+})
 
 # -- automated quarantine -------------------------------------------------------------------------------
 QUARANTINE_IAM = ("iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",

@@ -180,11 +180,12 @@ CATALOGUE: tuple[Control, ...] = (
     Control(
         "ZT-NET-3",
         4,
-        "Network perimeter: workload data access only from the platform VPCs; S3 endpoints bind the owner",
+        "Network perimeter: workload data access only from the platform VPCs; S3 endpoints bind the owner; "
+        "member accounts' endpoints bind the organisation (aws:PrincipalOrgID, aws:ResourceOrgID)",
         (2, 6),
         ("Networks", "Applications & Workloads"),
         ("ML05",),
-        ("tests/test_invariants_perimeter.py", "policy/checks/ZTAI_013"),
+        ("tests/test_invariants_perimeter.py", "tests/test_invariants_org_perimeter.py", "policy/checks/ZTAI_013"),
     ),
     Control(
         "ZT-NET-4",

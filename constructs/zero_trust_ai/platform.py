@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
+from cdktf import Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_session_context import DataAwsIamSessionContext
+from cdktf_cdktf_provider_aws.data_aws_organizations_organization import DataAwsOrganizationsOrganization
 from constructs import Construct
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -251,6 +253,21 @@ class PlatformFunctions(BaseModel):
                    run_recorder=code("run-recorder"))
 
 
+class OrganizationMembership(BaseModel):
+    """The AWS Organization the platform's account is a member of: its VPC endpoints then enforce the organisation
+    perimeter (:class:`zero_trust_ai.private_network.PrivateNetworkProps`, ``organization_id``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    management_account_id: str = Field(pattern=r"^\d{12}$", description="The organization's management account.")
+    organization_id: str | None = Field(
+        default=None, pattern=r"^o-[a-z0-9]{10,32}$",
+        description="The organization's id. Default: read at plan time from AWS Organizations (data source "
+        "aws_organizations_organization: DescribeOrganization answers in every member account), and the plan fails "
+        "unless that organization's management account is management_account_id -- an account outside the "
+        "organization, or in another one, never gets an endpoint policy naming a wrong id.")
+
+
 class ZeroTrustAiPlatformProps(BaseModel):
     """Props of :class:`ZeroTrustAiPlatform`."""
 
@@ -273,6 +290,17 @@ class ZeroTrustAiPlatformProps(BaseModel):
         default=None, description="External model APIs by domain allow-list. Default: none -- no egress at all.")
     functions: PlatformFunctions | None = Field(default=None, description="Default: built from this package.")
     emulator: EmulatorAccommodations | None = Field(default=None, description="Default: a real AWS account.")
+    organization: OrganizationMembership | None = Field(
+        default=None, description="The organization the account is a member of. Default: none (a single account, "
+        "whose endpoints are bound to the account).")
+
+    @model_validator(mode="after")
+    def _member_not_management(self) -> ZeroTrustAiPlatformProps:
+        if self.organization is not None and self.organization.management_account_id == self.account_id:
+            raise ValueError(f"organization.management_account_id {self.account_id} is the platform's own account: "
+                             "the management account is never a member (no SCP or RCP applies there); deploy the "
+                             "platform to a member account")
+        return self
 
 
 AccessMode = Literal["read", "write", "read_write", "deny"]
@@ -331,6 +359,7 @@ class ZeroTrustAiPlatform(PlatformConstruct):
         self.capability_gaps: Mapping[Capability, str] = gaps
         functions = props.functions or PlatformFunctions.from_packages(function_packages())
 
+        self.organization_id = self._organization_id(props.organization)
         self.keys = keys = PlatformKeys(self, "keys", props=PlatformKeysProps(name_prefix=prefix, account_id=account))
         # The principal running terraform (the role behind its session): it stores deploy-time data under two
         # keys, only through the services that hold it. Key administration stays with the account (IAM).
@@ -460,6 +489,21 @@ class ZeroTrustAiPlatform(PlatformConstruct):
             else:
                 bucket.deny(identity, prefix=grant.prefix, reason=grant.reason or "")
 
+    def _organization_id(self, organization: OrganizationMembership | None) -> str | None:
+        """The id the endpoint policies name: the configured one, else the organization AWS reports for this account,
+        checked against the configured management account before anything is planned."""
+        if organization is None:
+            return None
+        if organization.organization_id is not None:
+            return organization.organization_id
+        management = organization.management_account_id
+        self.organization = DataAwsOrganizationsOrganization(self, "organization", lifecycle=TerraformResourceLifecycle(
+            postcondition=[Postcondition(
+                condition=f'${{self.master_account_id == "{management}"}}',
+                error_message=f"This account is not a member of the organization whose management account is "
+                              f"{management}: its VPC endpoint policies would name another organisation's id.")]))
+        return self.organization.id
+
     def _networks(self, prefix: str, keys: PlatformKeys, log_archive: LogArchive) -> dict[str, PrivateNetwork]:
         props = self.props
         networks = {}
@@ -474,7 +518,7 @@ class ZeroTrustAiPlatform(PlatformConstruct):
                     account_id=props.account_id, allowed_bucket_patterns=[f"{prefix}-*"],
                     interface_endpoints=DEFAULT_INTERFACE_ENDPOINTS
                     + (BATCH_INTERFACE_ENDPOINTS if network_id == "training_network" else ("ssm",)),
-                    log_retention_days=props.logging.retention_days),
+                    log_retention_days=props.logging.retention_days, organization_id=self.organization_id),
                 flow_log_archive=log_archive.archive, logs_key=keys.logs,
             )
         return networks

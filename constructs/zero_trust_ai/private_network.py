@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import weakref
 from collections.abc import Sequence
 from typing import ClassVar
 
-from cdktf import TerraformStack
+from cdktf import TerraformStack, Token
 from cdktf_cdktf_provider_aws.default_network_acl import DefaultNetworkAcl
 from cdktf_cdktf_provider_aws.default_route_table import DefaultRouteTable
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
@@ -57,11 +58,23 @@ class PrivateNetworkProps(BaseModel):
     allowed_bucket_patterns: Sequence[str] = Field(
         min_length=1, description="Bucket name patterns the S3 gateway endpoint lets workloads reach (``ztai-prod-*``)."
     )
+    organization_id: str | None = Field(
+        default=None,
+        description="The AWS Organization the account belongs to (``o-...``, or a Terraform reference to one): every "
+        "endpoint then admits only the organisation's principals (aws:PrincipalOrgID) reaching the organisation's "
+        "resources (aws:ResourceOrgID), besides the AWS-owned exceptions. Default: none -- a single-account "
+        "environment, whose endpoints are bound to this account.")
     flow_log_aggregation_seconds: int = Field(default=60, description="60 or 600; default 60 for faster detection.")
     log_retention_days: RetentionDays = Field(default=365, description="Retention of the CloudWatch flow-log group.")
 
     @model_validator(mode="after")
     def _subnets_fit(self) -> PrivateNetworkProps:
+        if (self.organization_id is not None and not Token.is_unresolved(self.organization_id)
+                and not re.fullmatch(r"o-[a-z0-9]{10,32}", self.organization_id)):
+            raise validation.InvalidInput(
+                f"organization_id {self.organization_id!r} is not an AWS Organizations id",
+                fix="give the id of the organization (o- and 10 to 32 lower-case letters or digits) or a reference "
+                    "to it, e.g. the id of an aws_organizations_organization data source", field=("organization_id",))
         if self.flow_log_aggregation_seconds not in (60, 600):
             raise validation.InvalidInput(
                 f"flow_log_aggregation_seconds {self.flow_log_aggregation_seconds} is not one VPC flow logs accept",
@@ -205,31 +218,8 @@ class PrivateNetwork(PlatformConstruct):
         bucket_arns: list[str] = []
         for pattern in props.allowed_bucket_patterns:
             bucket_arns += [f"arn:aws:s3:::{pattern}", f"arn:aws:s3:::{pattern}/*"]
-        s3_policy = PolicyDocument(
-            [
-                Statement(
-                    sid="PlatformBucketsOnly",
-                    effect="Allow",
-                    principals={"AWS": "*"},
-                    actions=actions.VPC_ENDPOINT_S3,
-                    resources=bucket_arns,
-                    # Bucket names are global: a `ztai-<env>-*` bucket in another account matches the name
-                    # pattern, so the owner is bound too (exfiltration into a look-alike bucket is refused).
-                    conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id,
-                                                 "aws:ResourceAccount": props.account_id}},
-                ),
-                # AWS-owned bucket behind ECR image layers (its owner account is AWS's, so no aws:ResourceAccount
-                # here): https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-minimum-s3-perms
-                Statement(
-                    sid="EcrImageLayers",
-                    effect="Allow",
-                    principals={"AWS": "*"},
-                    actions=["s3:GetObject"],
-                    resources=[f"arn:aws:s3:::prod-{props.region}-starport-layer-bucket/*"],
-                    conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id}},
-                ),
-            ]
-        )
+        s3_policy = self._s3_policy(bucket_arns) if props.organization_id is None else self._s3_org_policy(
+            bucket_arns, props.organization_id)
         self._s3_route_table_ids: list[str] = [self.route_table.id]
         self.s3_gateway_endpoint = VpcEndpoint(
             self,
@@ -255,7 +245,7 @@ class PrivateNetwork(PlatformConstruct):
                         conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id}},
                     )
                 ]
-            )
+            ) if props.organization_id is None else self._interface_org_policy(service, props.organization_id)
             self.interface_endpoints[service] = VpcEndpoint(
                 self,
                 f"endpoint_{service.replace('.', '_').replace('-', '_')}",
@@ -321,6 +311,115 @@ class PrivateNetwork(PlatformConstruct):
             max_aggregation_interval=props.flow_log_aggregation_seconds,
             tags={"Name": f"{props.name}-flow-log-cloudwatch"},
         )
+
+    def _s3_policy(self, bucket_arns: list[str]) -> PolicyDocument:
+        """The S3 gateway endpoint of a single-account environment: this account's callers, this account's buckets."""
+        props = self.props
+        return PolicyDocument(
+            [
+                Statement(
+                    sid="PlatformBucketsOnly",
+                    effect="Allow",
+                    principals={"AWS": "*"},
+                    actions=actions.VPC_ENDPOINT_S3,
+                    resources=bucket_arns,
+                    # Bucket names are global: a `ztai-<env>-*` bucket in another account matches the name
+                    # pattern, so the owner is bound too (exfiltration into a look-alike bucket is refused).
+                    conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id,
+                                                 "aws:ResourceAccount": props.account_id}},
+                ),
+                # AWS-owned bucket behind ECR image layers (its owner account is AWS's, so no aws:ResourceAccount
+                # here): https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-minimum-s3-perms
+                Statement(
+                    sid="EcrImageLayers",
+                    effect="Allow",
+                    principals={"AWS": "*"},
+                    actions=["s3:GetObject"],
+                    resources=[f"arn:aws:s3:::prod-{props.region}-starport-layer-bucket/*"],
+                    conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id}},
+                ),
+            ]
+        )
+
+    def _s3_org_policy(self, bucket_arns: list[str], organization_id: str) -> PolicyDocument:
+        """The S3 gateway endpoint of an organisation's member account: the data perimeter of aws-samples/
+        data-perimeter-policy-examples (vpc_endpoint_policies/s3_endpoint_policy.json), narrowed to the platform.
+
+        * ``OrgPrincipalsToOrgBuckets``: the platform's buckets, for callers of the organisation (aws:PrincipalOrgID)
+          on buckets of the organisation (aws:ResourceOrgID, which S3 sets from the bucket owner's organisation:
+          https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid).
+          The account bound (aws:PrincipalAccount, aws:ResourceAccount) is tighter and stays; the organisation
+          bound is stated too, so the perimeter holds if the accounts are ever widened. A bucket of another
+          organisation that matches the name pattern (names are global) is refused by both.
+        * ``EcrImageLayers``: ECR's AWS-owned layer bucket. The layer download uses a presigned URL signed by an ECR
+          account, not by the caller (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
+          #ecr-minimum-s3-perms; aws-samples "AllowRequestsToAWSOwnedResources"), so neither the caller's account
+          nor its organisation is in that request: no principal condition, read-only, that bucket only.
+
+        Left out on purpose: aws-samples' ``AllowRequestsByAWSServicePrincipals``. It serves AWS services that write
+        to *their own* buckets from your network with their service principal (CloudFormation wait conditions and
+        custom resources, Amazon Q Developer); the platform runs none of them, and an Allow on every bucket of every
+        owner is exactly the exfiltration path this endpoint closes (policy check CKV_ZTAI_013).
+        """
+        props = self.props
+        return PolicyDocument(
+            [
+                Statement(
+                    sid="OrgPrincipalsToOrgBuckets",
+                    effect="Allow",
+                    principals={"AWS": "*"},
+                    actions=actions.VPC_ENDPOINT_S3,
+                    resources=bucket_arns,
+                    conditions={"StringEquals": {"aws:PrincipalOrgID": organization_id,
+                                                 "aws:ResourceOrgID": organization_id,
+                                                 "aws:PrincipalAccount": props.account_id,
+                                                 "aws:ResourceAccount": props.account_id}},
+                ),
+                Statement(
+                    sid="EcrImageLayers",
+                    effect="Allow",
+                    principals={"AWS": "*"},
+                    actions=["s3:GetObject"],
+                    resources=[f"arn:aws:s3:::prod-{props.region}-starport-layer-bucket/*"],
+                ),
+            ]
+        )
+
+    def _interface_org_policy(self, service: str, organization_id: str) -> PolicyDocument:
+        """An interface endpoint of an organisation's member account (aws-samples vpc_endpoint_policies/
+        default_endpoint_policy.json and <service>_endpoint_policy.json, narrowed to the endpoint's actions).
+
+        * ``OrgPrincipalsToOrgResources``: this account's callers (also in the organisation, aws:PrincipalOrgID) on
+          resources of the organisation (aws:ResourceOrgID): no key, role, log group, repository, parameter or
+          secret of another organisation is reachable through the endpoint (the single-account policy binds the
+          caller only).
+        * ``OrgPrincipalsActionsWithoutResource``: the actions that name no resource
+          (:data:`zero_trust_ai.actions.ENDPOINT_ACTIONS_WITHOUT_RESOURCE`, e.g. sts:GetCallerIdentity,
+          ecr:GetAuthorizationToken) carry no aws:ResourceOrgID; an Allow requiring it would never match them
+          (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html: a key absent
+          from the request context does not match), and they reach no other organisation's resource.
+        * ``AwsServicePrincipals``: AWS services calling with their service principal from this network
+          (aws:PrincipalIsAWSService, which only AWS sets; aws-samples "AllowRequestsByAWSServicePrincipals"), limited
+          to the endpoint's actions. A workload's credentials never make such a request.
+        """
+        account = self.props.account_id
+        service_actions = actions.ENDPOINT_ACTIONS[service]
+        with_resource = [a for a in service_actions if a not in actions.ENDPOINT_ACTIONS_WITHOUT_RESOURCE]
+        without_resource = [a for a in service_actions if a in actions.ENDPOINT_ACTIONS_WITHOUT_RESOURCE]
+        principal = {"aws:PrincipalOrgID": organization_id, "aws:PrincipalAccount": account}
+        statements = []
+        if with_resource:
+            statements.append(Statement(
+                sid="OrgPrincipalsToOrgResources", effect="Allow", principals={"AWS": "*"}, actions=with_resource,
+                resources=["*"], conditions={"StringEquals": {**principal, "aws:ResourceOrgID": organization_id}}))
+        if without_resource:
+            statements.append(Statement(
+                sid="OrgPrincipalsActionsWithoutResource", effect="Allow", principals={"AWS": "*"},
+                actions=without_resource, resources=["*"], conditions={"StringEquals": principal}))
+        statements.append(Statement(
+            sid="AwsServicePrincipals", effect="Allow", principals={"AWS": "*"}, actions=service_actions,
+            resources=["*"], conditions={"Bool": {"aws:PrincipalIsAWSService": "true"}}))
+        return PolicyDocument(statements)
 
     def endpoint_egress(self) -> list[SecurityGroupEgress]:
         """The only egress a workload in this VPC needs: HTTPS to the interface endpoints and, through the

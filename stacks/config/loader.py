@@ -30,6 +30,7 @@ from stacks.config.model import (
     LoadedOrganization,
     OrganizationConfig,
     ProjectPathMarker,
+    WorkloadOrganization,
 )
 from stacks.config.pki import ROOT as PROJECT_ROOT
 from stacks.config.pki import check_ca_bundle, check_revocation_list
@@ -753,10 +754,45 @@ def load_selection(
                 problems.extend(exc.problems)
     for organization in organizations:
         problems.extend(check_organization(organization, referenced, sorted(workloads)))
+    # every organization file decides what a selected environment synthesizes (its endpoint perimeter), selected or not
+    members: list[LoadedOrganization] = list(organizations)
+    for path in paths:
+        if is_organization_file(path) and path not in selected and loaded:
+            try:
+                members.append(load_organization(path, display_root=display_root, allowed_roots=[environments_dir]))
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+    memberships, membership_problems = organization_memberships(members)
+    problems.extend(membership_problems)
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))  # a file two selections depend on is reported once
-    return Selection(environments=[loaded[p.stem] for p in selected if p.stem in loaded],
+    return Selection(environments=[loaded[p.stem].model_copy(update={"organization": memberships.get(p.stem)})
+                                   for p in selected if p.stem in loaded],
                      organizations=organizations)
+
+
+def organization_memberships(organizations: Sequence[LoadedOrganization]
+                             ) -> tuple[dict[str, WorkloadOrganization], list[str]]:
+    """Which cloud organization each workload environment belongs to (an account is a member of one organization at
+    most). Emulated organizations make no member: their environments' stacks run in the emulator's management
+    account, not in the member account the emulator creates."""
+    memberships: dict[str, WorkloadOrganization] = {}
+    sources: dict[str, str] = {}
+    problems = []
+    for organization in sorted(organizations, key=lambda o: o.source):
+        for name in organization.config.workloads:
+            if name in sources:
+                problems.append(
+                    f"{organization.source}: workloads.{name} = {shown(name)}: {sources[name]} names it too, and an "
+                    "account is a member of one organization only. Fix: keep it in one of the two files.")
+                continue
+            sources[name] = organization.source
+            if organization.config.is_emulated:
+                continue
+            memberships[name] = WorkloadOrganization(
+                source=organization.source, management_account_id=organization.config.management_account_id,
+                existing_organization_id=organization.config.existing_organization_id)
+    return memberships, problems
 
 
 def load_all(

@@ -815,12 +815,25 @@ class EnvironmentConfig(_Model):
         return self.emulator is not None
 
 
+class WorkloadOrganization(_Model):
+    """The cloud organization whose file names an environment among its workloads (set by the loader)."""
+
+    source: str = Field(description="The organization file, e.g. environments/organization.yaml.")
+    management_account_id: AccountId
+    existing_organization_id: str | None = Field(
+        default=None, description="The adopted organization's id; none: the stacks read it from AWS Organizations.")
+
+
 class LoadedEnvironment(_Model):
     """A validated environment together with where it came from."""
 
     name: str
     source: str
     config: EnvironmentConfig
+    organization: WorkloadOrganization | None = Field(
+        default=None, description="The cloud organization the environment's account is a member of (its endpoint "
+        "policies then enforce the organisation perimeter). Default: none -- a single-account environment; also "
+        "every emulated one, whose stack runs in the emulator's management account, never in a member account.")
 
 
 # -- the organization (environments/organization.yaml) --------------------------------------------------------------

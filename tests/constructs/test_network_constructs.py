@@ -76,6 +76,7 @@ def test_every_endpoint_has_a_policy_bound_to_the_account(network_stack: dict[st
       "availability_zones": [f"{REGION}a", f"{REGION}b", f"{REGION}c"]}, "need one each"),
     ({"log_retention_days": 366}, "not a CloudWatch retention"),
     ({"flow_log_aggregation_seconds": 120}, "flow_log_aggregation_seconds"),
+    ({"organization_id": "org-123"}, "is not an AWS Organizations id"),
 ])
 def test_props_refuse_bad_address_plans(overrides: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ValidationError) as error:
@@ -96,3 +97,17 @@ def test_a_second_network_of_the_stack_must_not_overlap() -> None:
 def test_networks_of_different_stacks_are_independent() -> None:
     _network(new_stack(), "training")
     _network(new_stack(), "training")  # same CIDR, another stack: no error
+
+
+def test_a_member_accounts_endpoints_bind_the_organisation() -> None:
+    """Tested alone: with ``organization_id`` every endpoint names the organisation for caller and resource (the
+    actions naming no resource: the caller only), and none keeps the single-account statement."""
+    stack = synth(lambda scope: _network(scope, organization_id="o-a1b2c3d4e5"))
+    for endpoint in resources(stack, VpcEndpoint.TF_RESOURCE_TYPE):
+        sids = {s["Sid"]: s for s in statements(policy(endpoint))}
+        assert "ThisAccountOnly" not in sids and "PlatformBucketsOnly" not in sids
+        bound = [s for s in sids.values() if "StringEquals" in s.get("Condition", {})]
+        assert bound and all(s["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-a1b2c3d4e5" for s in bound)
+        for sid in ("OrgPrincipalsToOrgResources", "OrgPrincipalsToOrgBuckets"):
+            if sid in sids:
+                assert sids[sid]["Condition"]["StringEquals"]["aws:ResourceOrgID"] == "o-a1b2c3d4e5"

@@ -572,7 +572,7 @@ def nacl_admits_ssh_from_anywhere(t: Target) -> int:
 def s3_endpoint_reaches_every_bucket(t: Target) -> int:
     """The training VPC's S3 gateway endpoint allows every bucket, not the platform's."""
     with document(t.at("aws_vpc_endpoint", "training_network/s3_gateway")) as doc:
-        statement = by_sid(doc).get("PlatformBucketsOnly")
+        statement = by_sid(doc).get("PlatformBucketsOnly") or by_sid(doc).get("OrgPrincipalsToOrgBuckets")
         if statement is None:
             return 0
         statement["Resource"] = ["arn:aws:s3:::*", "arn:aws:s3:::*/*"]
@@ -875,11 +875,47 @@ def inference_bound_to_the_wrong_vpc(t: Target) -> int:
 def s3_endpoint_without_the_resource_owner(t: Target) -> int:
     """The serving VPC's S3 endpoint no longer binds aws:ResourceAccount (a same-named bucket elsewhere passes)."""
     with document(t.at("aws_vpc_endpoint", "serving_network/s3_gateway")) as doc:
-        statement = by_sid(doc).get("PlatformBucketsOnly")
+        statement = by_sid(doc).get("PlatformBucketsOnly") or by_sid(doc).get("OrgPrincipalsToOrgBuckets")
         equals = (statement or {}).get("Condition", {}).get("StringEquals", {})
         if "aws:ResourceAccount" not in equals:
             return 0
         del equals["aws:ResourceAccount"]
+    return 1
+
+
+@mutation(("ZT-NET-3",), environments=CLOUD)
+def s3_endpoint_without_the_resource_organisation(t: Target) -> int:
+    """A member account's S3 endpoint no longer binds aws:ResourceOrgID (the organisation perimeter of the resource)."""
+    with document(t.at("aws_vpc_endpoint", "training_network/s3_gateway")) as doc:
+        equals = (by_sid(doc).get("OrgPrincipalsToOrgBuckets") or {}).get("Condition", {}).get("StringEquals", {})
+        if "aws:ResourceOrgID" not in equals:
+            return 0
+        del equals["aws:ResourceOrgID"]
+    return 1
+
+
+@mutation(("ZT-NET-3",), environments=CLOUD)
+def kms_endpoint_reaches_keys_of_any_organisation(t: Target) -> int:
+    """A member account's KMS endpoint no longer binds aws:ResourceOrgID: a key of another organisation is usable
+    (encrypt into a key its owner can decrypt)."""
+    with document(t.at("aws_vpc_endpoint", "serving_network/endpoint_kms")) as doc:
+        equals = (by_sid(doc).get("OrgPrincipalsToOrgResources") or {}).get("Condition", {}).get("StringEquals", {})
+        if "aws:ResourceOrgID" not in equals:
+            return 0
+        del equals["aws:ResourceOrgID"]
+    return 1
+
+
+@mutation(("ZT-NET-3",), environments=CLOUD)
+def sts_endpoint_principals_of_any_organisation(t: Target) -> int:
+    """A member account's STS endpoint no longer binds the caller (aws:PrincipalOrgID and aws:PrincipalAccount)."""
+    with document(t.at("aws_vpc_endpoint", "training_network/endpoint_sts")) as doc:
+        statement = by_sid(doc).get("OrgPrincipalsToOrgResources")
+        equals = (statement or {}).get("Condition", {}).get("StringEquals", {})
+        if "aws:PrincipalOrgID" not in equals:
+            return 0
+        del equals["aws:PrincipalOrgID"]
+        del equals["aws:PrincipalAccount"]
     return 1
 
 
