@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tests.conftest import Synthesized
 from tests.tfjson import by_path, logical_id, ref, resources, statements, target
@@ -45,6 +46,10 @@ def test_job_definition_is_unprivileged_and_logged(synthesized: Synthesized, env
     assert {r["type"] for r in container["resourceRequirements"]} == {"GPU", "VCPU", "MEMORY"}
     job_role = logical_id(stack, "aws_iam_role", "training_compute/job_role/role")
     assert container["jobRoleArn"] == f"${{aws_iam_role.{job_role}.arn}}"
+    # that role writes the model registry and signs model manifests: the code it runs is pinned by digest (a tag
+    # can be moved by whoever pushes it) -- the pipeline's training image
+    assert container["image"] == config.training.pipeline.images.training
+    assert re.fullmatch(r"[^@\s]+@sha256:[0-9a-f]{64}", container["image"]), container["image"]
     options = container["logConfiguration"]["options"]
     groups = {g["name"]: g for g in resources(stack, "aws_cloudwatch_log_group").values()}
     group = groups[options["awslogs-group"]]

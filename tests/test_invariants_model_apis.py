@@ -91,7 +91,17 @@ def test_endpoint_policy_allows_only_configured_models_for_granted_roles(enabled
         endpoint = endpoints[_ref(stack, "aws_vpc", f"{network}/vpc", "id")]
         assert endpoint["vpc_endpoint_type"] == "Interface" and endpoint["private_dns_enabled"] is True
         assert endpoint["security_group_ids"] == [_ref(stack, "aws_security_group", f"{network}/endpoint_sg", "id")]
-        (statement,) = statements(endpoint["policy"])
+        by_sid = {s["Sid"]: s for s in statements(endpoint["policy"])}
+        guarded = synthesized.environments[env_name].config.emulator is None  # the emulator has no guardrail
+        assert set(by_sid) == ({"GrantedRolesInvokeConfiguredModels", "GrantedRolesApplyTheGuardrail"} if guarded
+                               else {"GrantedRolesInvokeConfiguredModels"})
+        if guarded:  # a guarded invocation is also authorized for ApplyGuardrail: that guardrail, the same roles
+            apply = by_sid["GrantedRolesApplyTheGuardrail"]
+            assert apply["Effect"] == "Allow" and as_list(apply["Action"]) == ["bedrock:ApplyGuardrail"]
+            assert as_list(apply["Resource"]) == [_ref(stack, "aws_bedrock_guardrail", "model_gateway/guardrail",
+                                                       "guardrail_arn")]
+            assert apply["Condition"] == by_sid["GrantedRolesInvokeConfiguredModels"]["Condition"]
+        statement = by_sid["GrantedRolesInvokeConfiguredModels"]
         assert statement["Effect"] == "Allow"
         assert set(as_list(statement["Action"])) == INVOKE
         assert sorted(as_list(statement["Resource"])) == sorted(bedrock.model_arns)
@@ -171,6 +181,10 @@ def test_guardrail_follows_the_configuration(enabled: tuple[dict[str, Any], Any]
     versions = by_path(stack, "aws_bedrock_guardrail_version")
     assert versions["model_gateway/guardrail_version"]["guardrail_arn"] == _ref(
         stack, "aws_bedrock_guardrail", "model_gateway/guardrail", "guardrail_arn")
+    # a version is an immutable snapshot: a changed guardrail must produce a new version, or the roles keep requiring
+    # the old one (and its old filters) while the apply reports success
+    guardrail_address = "aws_bedrock_guardrail." + next(iter(resources(stack, "aws_bedrock_guardrail")))
+    assert versions["model_gateway/guardrail_version"]["lifecycle"]["replace_triggered_by"] == [guardrail_address]
 
 
 def test_invocations_are_logged_to_the_archive_and_an_encrypted_group(enabled: tuple[dict[str, Any], Any],
@@ -234,8 +248,10 @@ def test_alarms_on_guardrail_interventions_and_invocation_spikes(enabled: tuple[
         return
     (intervention,) = interventions
     assert intervention["namespace"] == "AWS/Bedrock/Guardrails"
-    assert intervention["dimensions"] == {"GuardrailArn": _ref(stack, "aws_bedrock_guardrail",
-                                                               "model_gateway/guardrail", "guardrail_arn")}
+    # the documented dimension set is (GuardrailArn, GuardrailVersion): an alarm on a subset matches no series
+    assert intervention["dimensions"] == {
+        "GuardrailArn": _ref(stack, "aws_bedrock_guardrail", "model_gateway/guardrail", "guardrail_arn"),
+        "GuardrailVersion": _ref(stack, "aws_bedrock_guardrail_version", "model_gateway/guardrail_version", "version")}
     assert intervention["threshold"] == bedrock.guardrail_interventions_per_5_minutes
 
 

@@ -92,10 +92,12 @@ def test_endpoints_with_https_only_security_groups_and_account_scoped_policies(
         assert platform["Condition"] == {"StringEquals": {"aws:PrincipalAccount": config.account_id,
                                                           "aws:ResourceAccount": config.account_id}}
         assert platform["Effect"] == "Allow" and platform["Principal"] == {"AWS": "*"}
-        # the only other statement is the AWS-owned ECR layer bucket, read-only
+        # the only other statement is the AWS-owned ECR layer bucket, read-only; with no principal condition, because
+        # the layer download is a presigned URL signed by an ECR account, not the caller (a caller-account condition
+        # would refuse every image pull)
         others = [s for s in s3_statements if s["Sid"] != "PlatformBucketsOnly"]
-        assert [(s["Sid"], s["Action"], s["Resource"]) for s in others] == [
-            ("EcrImageLayers", "s3:GetObject", f"arn:aws:s3:::prod-{config.region}-starport-layer-bucket/*")]
+        assert [(s["Sid"], s["Action"], s["Resource"], s.get("Condition")) for s in others] == [
+            ("EcrImageLayers", "s3:GetObject", f"arn:aws:s3:::prod-{config.region}-starport-layer-bucket/*", None)]
 
 
 def test_default_security_group_emptied_and_nacls_set(synthesized: Synthesized, env_name: str) -> None:

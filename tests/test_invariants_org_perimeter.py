@@ -157,6 +157,10 @@ def test_the_bedrock_endpoint_names_its_roles_and_models(synthesized: Synthesize
             assert statement["Condition"]["StringEquals"] == {"aws:PrincipalAccount": account}
             assert all(re.fullmatch(rf"arn:aws:iam::{account}:role/[\w+=,.@-]+|\$\{{aws_iam_role\.\w+\.arn\}}", r)
                        for r in as_list(statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]))
+            if as_list(statement["Action"]) == ["bedrock:ApplyGuardrail"]:  # the platform's own guardrail
+                assert all(re.fullmatch(r"\$\{aws_bedrock_guardrail\.\w+\.guardrail_arn\}", r)
+                           for r in as_list(statement["Resource"]))
+                continue
             assert all(re.fullmatch(r"arn:aws:bedrock:[a-z0-9-]+::foundation-model/.+", r)
                        for r in as_list(statement["Resource"]))
 

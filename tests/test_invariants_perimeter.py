@@ -247,6 +247,10 @@ def test_dns_firewall_answers_only_aws_service_names_and_fails_closed(synthesize
         assert egress_list is not None and egress_list["domains"] == dns_forms(list(external.allowed_domains))
         egress_rules = [r for r in rules if lists[r["firewall_domain_list_id"]] is egress_list]
         assert [r["action"] for r in egress_rules] == ["ALLOW"]
+        # an allowed API behind a CDN CNAME must resolve: its chain is trusted, every other name still blocked;
+        # the AWS-names rules keep the default (inspect the whole chain)
+        assert egress_rules[0]["firewall_domain_redirection_action"] == "TRUST_REDIRECTION_DOMAIN"
+        assert all("firewall_domain_redirection_action" not in r for r in rules if r not in egress_rules)
         (egress_association,) = [a for p, a in associations.items() if p.startswith("dns_firewall/serving_network_"
                                                                                       "egress")]
         assert egress_association["vpc_id"] == f"${{aws_vpc.{logical_id(stack, 'aws_vpc', 'serving_network/vpc')}.id}}"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stacks.paths import PLATFORM_ID, below_root
+from stacks.paths import below_root, is_platform_stack
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DOCS = PROJECT_ROOT / "docs" / "attack-surface"
@@ -687,13 +687,6 @@ def _picture() -> Any:
     return picture
 
 
-def _is_platform_stack(stack: dict[str, Any]) -> bool:
-    """An environment stack: its resources sit below the platform construct (stacks/paths.py)."""
-    paths = (str(body.get("//", {}).get("metadata", {}).get("path", ""))
-             for bodies in stack.get("resource", {}).values() for body in bodies.values())
-    return any(path.split("/")[1:2] == [PLATFORM_ID] for path in paths)
-
-
 def generate(outdir: Path, docs: Path = DOCS, environments: Sequence[str] | None = None) -> list[Path]:
     docs.mkdir(parents=True, exist_ok=True)
     written = []
@@ -702,7 +695,7 @@ def generate(outdir: Path, docs: Path = DOCS, environments: Sequence[str] | None
         if environments and env not in environments:
             continue
         stack = json.loads(stack_file.read_text(encoding="utf-8"))
-        if not _is_platform_stack(stack):
+        if not is_platform_stack(stack):
             continue  # the organization stacks: no workloads, no flows (their map is the guardrails' tests)
         surface = build(env, stack)
         path = docs / f"{env}.md"

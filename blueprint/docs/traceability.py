@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from stacks.paths import is_platform_stack
 from zero_trust_ai.controls import BY_ID, CATALOGUE, TOOLING, Control
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -139,6 +140,9 @@ def generate(outdir: Path, docs: Path = DOCS) -> list[Path]:
     written = []
     for index_file in sorted((outdir / "stacks").glob("*/constructs.json")):
         env = index_file.parent.name
+        stack = json.loads((index_file.parent / "cdk.tf.json").read_text(encoding="utf-8"))
+        if not is_platform_stack(stack):
+            continue  # organization stacks: none of the platform's controls (tests/test_invariants_organization.py)
         path = docs / f"{env}.md"
         path.write_text(render(env, json.loads(index_file.read_text(encoding="utf-8"))), encoding="utf-8")
         written.append(path)

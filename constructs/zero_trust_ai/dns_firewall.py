@@ -132,9 +132,15 @@ class DnsFirewall(PlatformConstruct):
         domain_list = Route53ResolverFirewallDomainList(
             self, f"{name}_egress_domains", name=f"{prefix}-egress-domains", domains=listed)
         rule_group = Route53ResolverFirewallRuleGroup(self, f"{name}_egress_rule_group", name=f"{prefix}-egress-dns")
+        # External APIs are commonly CNAMEs into a CDN (api.example.com -> x.cdn.net). By default DNS Firewall inspects
+        # every name of the redirection chain against the lists, so the CDN name would hit the block-everything rule
+        # and the allowed name would never resolve; trusting the chain of *these* names only is what the allow-list
+        # means. The connection is still decided by name at the Network Firewall (ModelEgress).
+        # https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_CreateFirewallRule.html
         Route53ResolverFirewallRule(
             self, f"{name}_allow_egress_domains", name="allow-egress-domains", action="ALLOW",
-            firewall_domain_list_id=domain_list.id, firewall_rule_group_id=rule_group.id, priority=ALLOW_PRIORITY)
+            firewall_domain_list_id=domain_list.id, firewall_rule_group_id=rule_group.id, priority=ALLOW_PRIORITY,
+            firewall_domain_redirection_action="TRUST_REDIRECTION_DOMAIN")
         Route53ResolverFirewallRuleGroupAssociation(
             self, f"{name}_egress_association", name=f"{prefix}-egress-dns", firewall_rule_group_id=rule_group.id,
             vpc_id=network.vpc_id, priority=NETWORK_ALLOW_ASSOCIATION_PRIORITY, mutation_protection="ENABLED")

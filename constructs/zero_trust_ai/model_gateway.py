@@ -7,6 +7,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.bedrock_guardrail import (
     BedrockGuardrail,
     BedrockGuardrailContentPolicyConfig,
@@ -58,12 +59,11 @@ PiiEntityType = Literal[
     "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "US_PASSPORT_NUMBER", "US_SOCIAL_SECURITY_NUMBER",
     "VEHICLE_IDENTIFICATION_NUMBER"]
 
-# The guardrail metrics (https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-guardrails-cw-metrics.html).
-# Checked against that page (issue 19 B): the metric InvocationsIntervened (SampleCount) is documented there; the
-# dimensions the page's table shows are Operation, GuardrailContentSource and GuardrailPolicyType. The namespace and
-# a GuardrailArn-only dimension set are NOT confirmed by what was readable of it: a CloudWatch alarm matches only a
-# metric published with exactly its dimensions, so confirm both (ListMetrics in an account with a guardrail) before
-# relying on the intervention alarm.
+# The guardrail metrics (https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-guardrails-cw-metrics.html):
+# namespace AWS/Bedrock/Guardrails, metric InvocationsIntervened, and among the page's dimension sets
+# "GuardrailArn, GuardrailVersion" -- one set of two dimensions. A CloudWatch alarm matches only a metric published
+# with exactly its dimensions, so the intervention alarm names both (an ARN-only alarm would watch a series that never
+# exists and, with missing data not breaching, stay OK forever).
 GUARDRAIL_NAMESPACE = "AWS/Bedrock/Guardrails"
 MODEL_NAMESPACE = "AWS/Bedrock"
 
@@ -227,9 +227,15 @@ class ModelGateway(PlatformConstruct):
         self.guardrail: BedrockGuardrail | None = None
         if props.guardrail_opt_out_reason is None:
             self.guardrail = self._guardrail(props.guardrail)
-            version = BedrockGuardrailVersion(self, "guardrail_version", guardrail_arn=self.guardrail.guardrail_arn,
-                                              description="Version the platform's roles must name")
-            self.guardrail_identifier = f"{self.guardrail.guardrail_arn}:{version.version}"
+            # A version is an immutable snapshot of the guardrail: without the trigger, a changed guardrail policy
+            # would only update DRAFT while the roles keep requiring the old version (and its old filters).
+            self.guardrail_version = BedrockGuardrailVersion(
+                self, "guardrail_version", guardrail_arn=self.guardrail.guardrail_arn,
+                description="Version the platform's roles must name",
+                # a bare address: handed the resource itself, cdktf writes "${...}", which terraform refuses here
+                lifecycle=TerraformResourceLifecycle(replace_triggered_by=[
+                    f"{self.guardrail.terraform_resource_type}.{self.guardrail.friendly_unique_id}"]))
+            self.guardrail_identifier = f"{self.guardrail.guardrail_arn}:{self.guardrail_version.version}"
         else:
             self.guardrail_identifier = f"arn:aws:bedrock:{region}:{account}:guardrail/*"
 
@@ -241,6 +247,7 @@ class ModelGateway(PlatformConstruct):
             self._granted[name] = []
             document = PolicyDocument()
             document.add_late(functools.partial(self._endpoint_statement, name))
+            document.add_late(functools.partial(self._endpoint_guardrail_statement, name))
             require_statements(self, document, f"bedrock-runtime endpoint of {name} (grant_invoke a role there)")
             self.endpoints[name] = VpcEndpoint(
                 self, f"{name}_bedrock_runtime", vpc_id=network.vpc_id,
@@ -316,6 +323,20 @@ class ModelGateway(PlatformConstruct):
             conditions={"StringEquals": {"aws:PrincipalAccount": self.props.account_id},
                         "ArnEquals": {"aws:PrincipalArn": list(principals)}})
 
+    def _endpoint_guardrail_statement(self, network: str) -> Statement | None:
+        """An invocation that names a guardrail is also authorized for ``bedrock:ApplyGuardrail`` on it
+        (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions.html). AWS does not document
+        whether that second authorization is checked against the endpoint policy too; if it is and the endpoint
+        omitted it, every guarded call through the endpoint would be refused. Same principals, that guardrail only."""
+        principals = self._granted[network]
+        if not principals or self.guardrail is None:
+            return None
+        return Statement(
+            sid="GrantedRolesApplyTheGuardrail", effect="Allow", principals={"AWS": "*"},
+            actions=actions.BEDROCK_APPLY_GUARDRAIL, resources=[self.guardrail.guardrail_arn],
+            conditions={"StringEquals": {"aws:PrincipalAccount": self.props.account_id},
+                        "ArnEquals": {"aws:PrincipalArn": list(principals)}})
+
     def grant_invoke(self, role: WorkloadRole, *, network: PrivateNetwork) -> None:
         """Let ``role`` invoke the configured models through the endpoint in ``network`` -- only with the
         guardrail named in the request (an Allow that requires it, and a Deny for any other or none)."""
@@ -353,7 +374,8 @@ class ModelGateway(PlatformConstruct):
                 alarm_description="The model guardrail intervened more often than expected (prompt attacks, "
                 "denied topics, leaked secrets)",
                 namespace=GUARDRAIL_NAMESPACE, metric_name="InvocationsIntervened", statistic="Sum", period=300,
-                dimensions={"GuardrailArn": self.guardrail.guardrail_arn},
+                dimensions={"GuardrailArn": self.guardrail.guardrail_arn,
+                            "GuardrailVersion": self.guardrail_version.version},
                 comparison_operator="GreaterThanOrEqualToThreshold",
                 threshold=props.guardrail_interventions_per_5_minutes, **common)
         for index, arn in enumerate(self.model_arns):

@@ -404,6 +404,8 @@ class ZeroTrustAiPlatform(PlatformConstruct):
             props=TrainingComputeProps(name_prefix=prefix, region=region, account_id=account,
                                        instance_types=props.training.gpu_instance_types,
                                        max_vcpus=props.training.max_vcpus,
+                                       # the GPU definition runs as the pipeline's training identity: same image
+                                       image=props.pipeline.images.training,
                                        log_retention_days=props.logging.retention_days,
                                        ignore_tag_specification_drift_reason=emulator.launch_template_tag_drift_reason
                                        if emulator else None),

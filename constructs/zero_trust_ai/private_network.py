@@ -328,17 +328,22 @@ class PrivateNetwork(PlatformConstruct):
                     conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id,
                                                  "aws:ResourceAccount": props.account_id}},
                 ),
-                # AWS-owned bucket behind ECR image layers (its owner account is AWS's, so no aws:ResourceAccount
-                # here): https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-minimum-s3-perms
-                Statement(
-                    sid="EcrImageLayers",
-                    effect="Allow",
-                    principals={"AWS": "*"},
-                    actions=["s3:GetObject"],
-                    resources=[f"arn:aws:s3:::prod-{props.region}-starport-layer-bucket/*"],
-                    conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id}},
-                ),
+                self._ecr_image_layers(),
             ]
+        )
+
+    def _ecr_image_layers(self) -> Statement:
+        """ECR's AWS-owned layer bucket. An image pull downloads each layer through a presigned URL that an ECR
+        account signed, not the caller (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
+        #ecr-minimum-s3-perms; aws-samples data-perimeter-policy-examples, "AllowRequestsToAWSOwnedResources"), so
+        neither the caller's account nor its organisation is in that request and a principal condition would refuse
+        every pull: read-only, that one bucket, no principal condition."""
+        return Statement(
+            sid="EcrImageLayers",
+            effect="Allow",
+            principals={"AWS": "*"},
+            actions=["s3:GetObject"],
+            resources=[f"arn:aws:s3:::prod-{self.props.region}-starport-layer-bucket/*"],
         )
 
     def _s3_org_policy(self, bucket_arns: list[str], organization_id: str) -> PolicyDocument:
@@ -351,10 +356,7 @@ class PrivateNetwork(PlatformConstruct):
           The account bound (aws:PrincipalAccount, aws:ResourceAccount) is tighter and stays; the organisation
           bound is stated too, so the perimeter holds if the accounts are ever widened. A bucket of another
           organisation that matches the name pattern (names are global) is refused by both.
-        * ``EcrImageLayers``: ECR's AWS-owned layer bucket. The layer download uses a presigned URL signed by an ECR
-          account, not by the caller (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
-          #ecr-minimum-s3-perms; aws-samples "AllowRequestsToAWSOwnedResources"), so neither the caller's account
-          nor its organisation is in that request: no principal condition, read-only, that bucket only.
+        * ``EcrImageLayers``: ECR's AWS-owned layer bucket, as in every environment (:meth:`_ecr_image_layers`).
 
         Left out on purpose: aws-samples' ``AllowRequestsByAWSServicePrincipals``. It serves AWS services that write
         to *their own* buckets from your network with their service principal (CloudFormation wait conditions and
@@ -375,13 +377,7 @@ class PrivateNetwork(PlatformConstruct):
                                                  "aws:PrincipalAccount": props.account_id,
                                                  "aws:ResourceAccount": props.account_id}},
                 ),
-                Statement(
-                    sid="EcrImageLayers",
-                    effect="Allow",
-                    principals={"AWS": "*"},
-                    actions=["s3:GetObject"],
-                    resources=[f"arn:aws:s3:::prod-{props.region}-starport-layer-bucket/*"],
-                ),
+                self._ecr_image_layers(),
             ]
         )
 

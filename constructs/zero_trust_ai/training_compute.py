@@ -57,6 +57,11 @@ class TrainingComputeProps(BaseModel):
     max_vcpus: int = Field(ge=1)
     log_retention_days: RetentionDays = Field(description="A retention CloudWatch accepts (>= 365 days).")
     root_volume_gb: int = Field(default=200, ge=30, le=16384, description="Default: 200 GB gp3, encrypted.")
+    image: str = Field(
+        pattern=r"^[^@\s]+@sha256:[0-9a-f]{64}$",
+        description="The GPU job definition's container image, pinned by digest (``<repository>@sha256:<64 hex>``). "
+        "The job runs as the training job role, which writes the model registry and signs model manifests, so a "
+        "movable tag would let whoever pushes it run code with that identity.")
     gpus_per_job: int = Field(default=1, ge=1, le=8)
     job_timeout_seconds: int = Field(default=86400, ge=60, description="Default: 24 h, then the job is killed.")
     ignore_tag_specification_drift_reason: TrustOptOutReason | None = Field(
@@ -182,7 +187,7 @@ class TrainingCompute(PlatformConstruct):
                 order=1, compute_environment=self.compute_environment.arn)],
         )
         container = {
-            "image": f"{account}.dkr.ecr.{region}.amazonaws.com/{prefix}-training:latest",
+            "image": props.image,
             "command": ["python", "train.py"],
             "jobRoleArn": self.job_role.role_arn,
             "resourceRequirements": [
