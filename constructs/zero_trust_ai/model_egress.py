@@ -242,6 +242,13 @@ class ModelEgress(PlatformConstruct):
     Firewall works per VPC, so every subnet of the VPC can then resolve those names, but only the egress-workload
     subnets have a route out. :meth:`decide` answers "would this host, from this address, get out?".
 
+    What the allow-list does not stop: for HTTPS the firewall matches the server name the *client* writes into its
+    TLS ClientHello (SNI), not the certificate of the server it reaches
+    (https://docs.aws.amazon.com/network-firewall/latest/APIReference/API_RulesSourceList.html). Code already running
+    in an egress workload can reach any address on 443 by claiming an allowed name. Against that, TLS inspection
+    (the firewall terminates TLS and verifies the server) or a forward proxy that resolves names itself is needed;
+    neither is built here.
+
     S3 stays private for egress workloads too: the network's S3 gateway endpoint is routed from the egress-workload
     route tables as well (:meth:`PrivateNetwork.route_s3_gateway_from`), so S3 calls take the endpoint's prefix-list
     route (more specific than ``0.0.0.0/0``) and never reach the firewall or the internet.
