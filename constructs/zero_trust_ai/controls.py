@@ -28,6 +28,9 @@ class Control:
     cisa_pillars: tuple[str, ...]
     owasp_ml: tuple[str, ...]
     tests: tuple[str, ...]
+    # A feature's control (model APIs): absent where the configuration does not turn the feature on, which is then
+    # "off here", not a gap -- the invariants assert it present wherever the feature is configured.
+    opt_in: bool = False
 
 
 CATALOGUE: tuple[Control, ...] = (
@@ -232,6 +235,7 @@ CATALOGUE: tuple[Control, ...] = (
         ("Networks", "Applications & Workloads", "Visibility & Analytics"),
         ("ML01", "ML05"),
         ("tests/test_invariants_model_apis.py", "tests/test_config_model_apis.py", "tests/test_drill_model_apis.py"),
+        opt_in=True,
     ),
     Control(
         "ZT-MDL-2",
@@ -244,6 +248,7 @@ CATALOGUE: tuple[Control, ...] = (
         ("ML05", "ML06"),
         ("tests/test_invariants_egress.py", "tests/test_config_model_apis.py", "tests/test_drill_model_apis.py",
          "tests/constructs/test_model_egress.py"),
+        opt_in=True,
     ),
     Control(
         "ZT-ORG-1",

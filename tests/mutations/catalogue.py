@@ -1015,6 +1015,53 @@ def model_invocations_unlogged(t: Target) -> int:
     return t.remove("aws_bedrock_model_invocation_logging_configuration", "model_gateway/invocation_logging")
 
 
+@mutation(("ZT-MDL-1",), environments=MODEL_APIS)
+def guardrail_alarm_on_a_series_that_never_exists(t: Target) -> int:
+    """The guardrail-intervention alarm names GuardrailArn alone: the documented dimension set is (GuardrailArn,
+    GuardrailVersion), so the alarm matches no series and stays OK forever."""
+    alarm = t.at("aws_cloudwatch_metric_alarm", "model_gateway/guardrail_interventions")
+    if alarm is None or "GuardrailVersion" not in alarm.get("dimensions", {}):
+        return 0
+    del alarm["dimensions"]["GuardrailVersion"]
+    return 1
+
+
+@mutation(("ZT-MDL-1",), environments=MODEL_APIS)
+def guardrail_changes_never_reach_the_required_version(t: Target) -> int:
+    """The guardrail version is no longer replaced when the guardrail changes: a changed filter only updates DRAFT
+    while the roles keep requiring the old snapshot."""
+    version = t.at("aws_bedrock_guardrail_version", "model_gateway/guardrail_version")
+    if version is None or "lifecycle" not in version:
+        return 0
+    del version["lifecycle"]
+    return 1
+
+
+# == ZT-MDL-2 external model APIs (where serving.model_apis.external is configured) ===================================
+
+EXTERNAL_MODEL_APIS = ("staging",)
+
+
+@mutation(("ZT-MDL-2",), environments=EXTERNAL_MODEL_APIS)
+def egress_allow_list_widened_to_a_tld(t: Target) -> int:
+    """The firewall's allow-list also passes ``.com``: every .com host is reachable from the egress workloads."""
+    group = t.at("aws_networkfirewall_rule_group", "model_egress/allow_list")
+    if group is None:
+        return 0
+    group["rule_group"]["rules_source"]["rules_source_list"]["targets"].append(".com")
+    return 1
+
+
+@mutation(("ZT-MDL-2",), environments=EXTERNAL_MODEL_APIS)
+def egress_firewall_passes_what_no_rule_matched(t: Target) -> int:
+    """The firewall policy's stateful default actions only alert: a flow to a name not on the list gets out."""
+    policy = t.at("aws_networkfirewall_firewall_policy", "model_egress/policy")
+    if policy is None:
+        return 0
+    policy["firewall_policy"]["stateful_default_actions"] = ["aws:alert_established"]
+    return 1
+
+
 # == ZT-ORG-1 organisation guardrails (the SCPs protect the workload's evidence roles by name) =======================
 
 @mutation(("ZT-ORG-1",))
@@ -1116,6 +1163,19 @@ def stage_container_privileged(t: Target) -> int:
         return 0
     container = json.loads(body["container_properties"])
     container.update(privileged=True, readonlyRootFilesystem=False)
+    body["container_properties"] = json.dumps(container, separators=(",", ":"))
+    return 1
+
+
+@mutation(("ZT-COMP-1", "ZT-PIPE-1"))
+def gpu_training_image_by_tag(t: Target) -> int:
+    """The GPU training job definition runs its image by tag (``:latest``): whoever moves the tag runs code as the
+    identity that writes the model registry and signs model manifests."""
+    body = t.at("aws_batch_job_definition", "training_compute/job_definition")
+    if body is None:
+        return 0
+    container = json.loads(body["container_properties"])
+    container["image"] = container["image"].split("@", 1)[0] + ":latest"
     body["container_properties"] = json.dumps(container, separators=(",", ":"))
     return 1
 
