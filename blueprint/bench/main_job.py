@@ -227,6 +227,12 @@ def run_once(root: Path, variant: str, label: str) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     load_after = os.getloadavg()[0]
     reports = root / "reports"
+    tag = label.replace(" ", "").replace("#", "-")
+    reports.mkdir(exist_ok=True)
+    (reports / f"console.{tag}.txt").write_text(result.stdout + result.stderr, encoding="utf-8")
+    if not (reports / "main-job.json").exists():
+        raise SystemExit(f"[benchmark] main job {label} wrote no summary (exit {result.returncode}):\n"
+                         f"{(result.stdout + result.stderr)[-4000:]}")
     summary = json.loads((reports / "main-job.json").read_text(encoding="utf-8"))
     document = json.loads((root / "cdktf.out" / "stacks" / "local" / "cdk.tf.json").read_text(encoding="utf-8"))
     log = (reports / "terraform-local.log").read_text(encoding="utf-8").splitlines()
@@ -244,7 +250,6 @@ def run_once(root: Path, variant: str, label: str) -> dict[str, Any]:
         "apply": profile,
         "console_lines": len((result.stdout + result.stderr).splitlines()),
     }
-    tag = label.replace(" ", "").replace("#", "-")
     shutil.copy2(reports / "terraform-local.log", reports / f"terraform-local.{tag}.log")
     print(f"[benchmark] main job {label}: {seconds:.0f} s wall, exit {result.returncode}, load {load_before:.1f} -> "
           f"{load_after:.1f}; apply {phases['  terraform apply'] or 0:.0f} s, critical path "
@@ -292,7 +297,7 @@ def run(repeat: int, variants: Sequence[str], *, keep: Path | None = None) -> di
         }
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
-            for log in (root / "reports").glob("terraform-local.*.log"):
+            for log in [*(root / "reports").glob("terraform-local.*.log"), *(root / "reports").glob("console.*.txt")]:
                 shutil.copy2(log, keep / log.name)
         return results
     finally:

@@ -128,8 +128,24 @@ def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False,
     try:
         init_seconds = terraform.init(stack_dir, log_path=TERRAFORM_LOG).seconds
         started = time.perf_counter()
-        _, apply_attempts = terraform.apply(stack_dir, attempts=2, mode=mode, log_path=TERRAFORM_LOG,
-                                            on_applying=on_applying)
+        fresh_emulators = 0
+        while True:
+            try:
+                _, apply_attempts = terraform.apply(stack_dir, attempts=2, mode=mode, log_path=TERRAFORM_LOG,
+                                                    on_applying=on_applying)
+                break
+            except terraform.TerraformFailed as exc:
+                # A re-apply replaces tainted resources, but not one the emulator created while the provider saw
+                # an error (its retry met `EntityAlreadyExists`): that resource exists in moto and not in the
+                # state, and every re-apply fails on it again. Once, in an emulator this job started itself,
+                # start over in a new, empty one; a real failure fails again and is raised with its errors.
+                if already_running or fresh_emulators >= 1:
+                    raise
+                fresh_emulators += 1
+                _say(f"apply failed twice; starting over once in a new, empty emulator:\n{exc}")
+                emulator.stop(em, bound_state=emulator.LOCAL_STATE)
+                em = emulator.start(endpoint, log_dir=REPORTS, bound_state=emulator.LOCAL_STATE)
+                on_applying = None  # called (at most) once
         apply_seconds = time.perf_counter() - started
         resources = terraform.state_resources(stack_dir)
         plan = terraform.emulator_plan(stack_dir, log_path=TERRAFORM_LOG, stream=mode == "verbose")
@@ -160,7 +176,8 @@ def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False,
             "endpoint": endpoint,
             "resources": len(resources),
             "apply_seconds": apply_seconds,
-            "apply_attempts": apply_attempts,
+            "apply_attempts": apply_attempts + 2 * fresh_emulators,
+            "apply_fresh_emulators": fresh_emulators,
             "emulator_start_seconds": emulator_seconds,
             "init_seconds": init_seconds,
             "plan_seconds": plan.seconds,

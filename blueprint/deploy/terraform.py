@@ -185,10 +185,14 @@ def apply(stack_dir: Path, *, stream: bool = False, attempts: int = 1, mode: Mod
           on_applying: Callable[[], None] | None = None) -> tuple[Run, int]:
     """``terraform apply -auto-approve``; with ``attempts`` > 1 a failed apply is re-run.
 
-    Only used against the local emulator: under load moto server occasionally drops a connection after
-    it executed a request, the provider's retry then meets its own earlier success (e.g.
-    ``NetworkAclEntryAlreadyExists``) and the resource is tainted. A second apply replaces exactly the
-    tainted resources. Returns the last run and how many attempts it took.
+    Only used against the local emulator. Under load an emulator request can fail after moto carried it
+    out (moto's threaded server answered HTTP 500 when two requests met in its unlocked dictionaries --
+    now serialized, :mod:`blueprint.deploy.moto_server` -- and a connection can still fail), and the
+    provider's retry meets its own earlier success (``InvalidPermission.NotFound`` revoking a security
+    group's default egress, ``NetworkAclEntryAlreadyExists``): the resource is tainted, and a second
+    apply replaces exactly the tainted resources (the first attempt's errors are printed). A resource
+    created without reaching the state is not repaired by a re-apply: ``ztai main-job`` then starts over
+    once in a new emulator. Returns the last run and how many attempts it took.
 
     With ``mode`` (and ``log_path``) progress is counted from ``-json`` output (:mod:`blueprint.cli.progress`)
     and the full output goes to ``log_path``; ``mode="verbose"`` also streams every message.
