@@ -34,7 +34,7 @@ def _deploy(**overrides: Any) -> dict[str, Any]:
 def job(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     monkeypatch.setattr(cli, "REPORTS", tmp_path)
     monkeypatch.setattr(cli, "cmd_synth", lambda envs: {"seconds": 1.0, "resources": {"local": 279}})
-    monkeypatch.setattr(cli, "cmd_gate", lambda envs, brief=False: {
+    monkeypatch.setattr(cli, "cmd_gate", lambda envs, brief=False, echo=True: {
         "ok": True, "passed": 10, "failed": 0, "suppressed": 0, "vacuous": 0, "vacuous_unexplained": 0,
         "seconds": 1.0, "reports": {"summary": "reports/policy-gate/summary.txt"}})
     return monkeypatch
@@ -64,7 +64,7 @@ def test_a_wrong_verdict_or_failed_check_fails_the_job(job: pytest.MonkeyPatch, 
 
 
 def test_a_failed_gate_fails_the_job(job: pytest.MonkeyPatch) -> None:
-    job.setattr(cli, "cmd_gate", lambda envs, brief=False: {
+    job.setattr(cli, "cmd_gate", lambda envs, brief=False, echo=True: {
         "ok": False, "passed": 9, "failed": 1, "suppressed": 0, "vacuous": 0, "vacuous_unexplained": 0,
         "seconds": 1.0, "reports": {}})
     job.setattr(cli, "cmd_deploy_local", lambda **_: _deploy())

@@ -2,6 +2,7 @@
 
     python -m blueprint.bench [--repeat 3] [--json reports/benchmark.json]
                                   [--without-bytecode] [--gate] [--tests]
+    python -m blueprint.bench --main-job [--repeat 2] [--variants before,after]   (blueprint/bench/main_job.py)
 
 Fair means:
   * both paths run in the same virtualenv, with the same interpreter and the same jsii package cache
@@ -480,9 +481,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also run both paths with no bytecode at all (the unfair comparison)")
     parser.add_argument("--gate", action="store_true", help="also time the checkov gate")
     parser.add_argument("--tests", action="store_true", help="also time the test suite without e2e")
+    parser.add_argument("--main-job", action="store_true",
+                        help="instead: time whole main jobs, phases and what dominates the apply "
+                        "(blueprint/bench/main_job.py)")
+    parser.add_argument("--variants", default="before,after",
+                        help="with --main-job: the settings to alternate (before = ZTAI_MAIN_JOB_BASELINE=1, after)")
+    parser.add_argument("--keep-logs", type=Path, help="with --main-job: copy each run's terraform log here")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.main_job:
+        from blueprint.bench import main_job
+
+        variants = [v for v in args.variants.split(",") if v]
+        if not variants or any(v not in main_job.VARIANTS for v in variants):
+            parser.error(f"--variants: a comma-separated selection of {', '.join(main_job.VARIANTS)}")
+        job = main_job.run(args.repeat, variants, keep=args.keep_logs)
+        print(main_job.render(job))
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(job, indent=2) + "\n", encoding="utf-8")
+        return 0 if all(s["all_ok"] for s in job["series"].values()) else 1
     results = run(args.repeat, without_bytecode=args.without_bytecode, gate=args.gate, tests=args.tests)
     print(render(results))
     if args.json:

@@ -7,6 +7,7 @@ gate, deploy ``local`` to the emulator, verify it, and print a summary.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -18,7 +19,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,10 @@ def cmd_synth(environments: Sequence[str] | None) -> dict[str, Any]:
     return {"seconds": seconds, "resources": counts}
 
 
-def cmd_gate(environments: Sequence[str] | None, *, brief: bool = False) -> dict[str, Any]:
+def cmd_gate(environments: Sequence[str] | None, *, brief: bool = False, echo: bool = True) -> dict[str, Any]:
     """Run the gate. ``brief``: print the verdict line and every FAIL/VACUOUS finding, not the vacuity detail
-    (which is in reports/policy-gate/summary.txt)."""
+    (which is in reports/policy-gate/summary.txt). Without ``echo`` that text is returned as ``"text"``
+    instead of printed (the main job prints it when the deploy beside which it ran is done)."""
     from blueprint.gate import runner as gate
 
     result = gate.evaluate(OUTDIR, environments=environments)
@@ -69,8 +71,10 @@ def cmd_gate(environments: Sequence[str] | None, *, brief: bool = False) -> dict
         per_env = tuple(f"  {env}: " for env in result.environments)
         keep = [line for line in lines[1:] if line.startswith(("  FAIL ", "  VACUOUS ", "       ", *per_env))]
         text = "\n".join([lines[0], *keep, f"  (suppressions, vacuity detail: {_rel(paths['summary'])})"])
-    print(text, file=sys.stderr)
+    if echo:
+        print(text, file=sys.stderr)
     return {
+        **({} if echo else {"text": text}),
         "ok": result.ok,
         "passed": result.passed,
         "failed": len(result.failures),
@@ -96,7 +100,8 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False) -> dict[str, Any]:
+def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False,
+                     on_applying: Callable[[], None] | None = None) -> dict[str, Any]:
     from blueprint.cli import progress
     from blueprint.deploy import emulator, terraform
     from blueprint.verify.live import verify_environment
@@ -110,22 +115,40 @@ def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False) -> dict[str,
     stack_dir = OUTDIR / "stacks" / "local"
     if not (stack_dir / "cdk.tf.json").exists():
         raise FileNotFoundError("cdktf.out/stacks/local is missing: synthesize first")
+    emulator_started = time.perf_counter()
     already_running = emulator.healthy(endpoint)
     pki.prepare_imported_certificate(local.config)
     # a new emulator is empty: the local state of an earlier emulator process describes nothing (forgotten)
     em = emulator.start(endpoint, log_dir=REPORTS, bound_state=emulator.LOCAL_STATE)
     _say(f"emulator {'reused' if already_running else 'started'} at {em.endpoint} (moto server; "
          f"log {_rel(em.log_file)})")
+    emulator_seconds = time.perf_counter() - emulator_started
     REPORTS.mkdir(exist_ok=True)
     TERRAFORM_LOG.write_text("", encoding="utf-8")
     try:
+        init_seconds = terraform.init(stack_dir, log_path=TERRAFORM_LOG).seconds
         started = time.perf_counter()
-        terraform.init(stack_dir, log_path=TERRAFORM_LOG)
-        _, apply_attempts = terraform.apply(stack_dir, attempts=2, mode=mode, log_path=TERRAFORM_LOG)
+        fresh_emulators = 0
+        while True:
+            try:
+                _, apply_attempts = terraform.apply(stack_dir, attempts=2, mode=mode, log_path=TERRAFORM_LOG,
+                                                    on_applying=on_applying)
+                break
+            except terraform.TerraformFailed as exc:
+                # A re-apply replaces tainted resources, but not one the emulator created while the provider saw
+                # an error (its retry met `EntityAlreadyExists`): that resource exists in moto and not in the
+                # state, and every re-apply fails on it again. Once, in an emulator this job started itself,
+                # start over in a new, empty one; a real failure fails again and is raised with its errors.
+                if already_running or fresh_emulators >= 1:
+                    raise
+                fresh_emulators += 1
+                _say(f"apply failed twice; starting over once in a new, empty emulator:\n{exc}")
+                emulator.stop(em, bound_state=emulator.LOCAL_STATE)
+                em = emulator.start(endpoint, log_dir=REPORTS, bound_state=emulator.LOCAL_STATE)
+                on_applying = None  # called (at most) once
         apply_seconds = time.perf_counter() - started
         resources = terraform.state_resources(stack_dir)
-        plan = terraform.run(stack_dir, ["plan", "-detailed-exitcode", "-input=false", "-no-color"], check=False,
-                             log_path=TERRAFORM_LOG, stream=mode == "verbose")
+        plan = terraform.emulator_plan(stack_dir, log_path=TERRAFORM_LOG, stream=mode == "verbose")
         idempotent = plan.returncode == 0
         _say(f"second plan: {'no changes' if idempotent else 'CHANGES PENDING (not idempotent)'}")
         if not idempotent:
@@ -153,7 +176,11 @@ def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False) -> dict[str,
             "endpoint": endpoint,
             "resources": len(resources),
             "apply_seconds": apply_seconds,
-            "apply_attempts": apply_attempts,
+            "apply_attempts": apply_attempts + 2 * fresh_emulators,
+            "apply_fresh_emulators": fresh_emulators,
+            "emulator_start_seconds": emulator_seconds,
+            "init_seconds": init_seconds,
+            "plan_seconds": plan.seconds,
             "verify_seconds": verify_seconds,
             "drill_seconds": drill_seconds,
             "controls_verified": {name: f"{sum(v)}/{len(v)}" for name, v in sorted(controls.items())},
@@ -231,19 +258,59 @@ def cmd_main_job(args: argparse.Namespace) -> int:
             print(f"  - {problem}", file=sys.stderr)
         _say("configuration error: nothing was synthesized")
         return 2
-    summary["gate"] = cmd_gate(None, brief=not args.verbose)
+    from blueprint.deploy.tuning import tuning
+
+    # The gate reads only the synthesized JSON and the deploy never waited for its verdict (the job fails if
+    # either fails): it runs beside the deploy, from the moment terraform has planned and starts changing
+    # resources -- from then on the apply mostly waits for the provider's waiters, while before it is
+    # CPU-bound like the gate -- and its text is printed when the deploy is done (issue 21; the baseline,
+    # ZTAI_MAIN_JOB_BASELINE=1, runs it first).
+    beside = tuning().gate_beside_deploy and not args.skip_deploy
+    gate_jobs: list[concurrent.futures.Future[dict[str, Any]]] = []
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate") if beside else None
+
+    def start_gate() -> None:
+        if pool is not None and not gate_jobs:
+            gate_jobs.append(pool.submit(cmd_gate, None, brief=not args.verbose, echo=False))
+
+    if pool is None:
+        summary["gate"] = cmd_gate(None, brief=not args.verbose)
+    else:
+        _say("policy gate: runs beside the apply (its result follows the deploy)")
+
+    def gate_done() -> None:
+        if pool is None:
+            return
+        start_gate()  # not started if the apply failed before changing anything
+        gate = gate_jobs[0].result()
+        pool.shutdown()
+        text = gate.pop("text", None)
+        if text:
+            print(text, file=sys.stderr)
+        summary["gate"] = gate
+
     if not args.skip_deploy:
         from blueprint.deploy.terraform import TerraformFailed
 
+        deploy_started = time.perf_counter()
         try:
-            summary["deploy_local"] = cmd_deploy_local(keep_emulator=args.keep_emulator, verbose=args.verbose)
+            summary["deploy_local"] = cmd_deploy_local(keep_emulator=args.keep_emulator, verbose=args.verbose,
+                                                       on_applying=start_gate if beside else None)
+            # everything of the deploy step, emulator start and stop included (its parts: deploy_local's *_seconds)
+            summary["deploy_local"]["seconds"] = time.perf_counter() - deploy_started
         except TerraformFailed as exc:
+            gate_done()
             print(f"\n[ztai] DEPLOY FAILED: {exc}", file=sys.stderr)
             summary["deploy_local_error"] = str(exc)
             summary["ok"] = False
             summary["total_seconds"] = time.perf_counter() - started
             _write_summary(summary)
             return 1
+        except BaseException:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        gate_done()
     summary["total_seconds"] = time.perf_counter() - started
     ok = summary["gate"]["ok"] and (
         args.skip_deploy

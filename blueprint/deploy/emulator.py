@@ -24,10 +24,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
+
+from blueprint.deploy.tuning import tuning
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR = PROJECT_ROOT / ".emulator"
@@ -138,8 +140,7 @@ def start(endpoint: str, *, state_dir: Path = STATE_DIR, wait_seconds: float = 6
         return Emulator(host, port, pid, log_file)
     if bound_state is not None:
         forget_state(bound_state)
-    server = Path(sys.executable).with_name("moto_server")
-    command = [str(server) if server.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)]
+    command = [*server_command(), "-H", "127.0.0.1", "-p", str(port)]
     with log_file.open("ab") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -158,6 +159,16 @@ def start(endpoint: str, *, state_dir: Path = STATE_DIR, wait_seconds: float = 6
         time.sleep(0.2)
     process.terminate()
     raise TimeoutError(f"moto server did not answer on {endpoint} within {wait_seconds}s; see {log_file}")
+
+
+def server_command(environ: Mapping[str, str] | None = None) -> list[str]:
+    """How moto server is started: moto's own server with its requests one at a time
+    (:mod:`blueprint.deploy.moto_server`, run as a file: it imports nothing of the project), or, with
+    ``ZTAI_MAIN_JOB_BASELINE=1``, ``moto_server`` as moto ships it."""
+    if tuning(environ).serialized_emulator:
+        return [sys.executable, str(Path(__file__).with_name("moto_server.py"))]
+    server = Path(sys.executable).with_name("moto_server")
+    return [str(server) if server.exists() else "moto_server"]
 
 
 def _read_pid(state_dir: Path, port: int) -> int | None:

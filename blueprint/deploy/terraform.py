@@ -7,12 +7,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from blueprint.cli.progress import Mode, Reporter, TerraformProgress, follow_terraform
+from blueprint.deploy.tuning import EmulatorTuning, tuning
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,7 +101,9 @@ def _shown(path: Path) -> str:
 
 
 def run_with_progress(stack_dir: Path, args: Sequence[str], *, title: str, mode: Mode, log_path: Path,
-                      check: bool = True, reporter_stream: IO[str] | None = None) -> tuple[Run, TerraformProgress]:
+                      check: bool = True, reporter_stream: IO[str] | None = None,
+                      extra_env: dict[str, str] | None = None,
+                      on_applying: Callable[[], None] | None = None) -> tuple[Run, TerraformProgress]:
     """Run ``terraform <args> -json``: progress counted from the machine-readable output, full log to a file.
 
     On failure (with ``check``) raises :class:`TerraformFailed` whose message carries every error
@@ -109,15 +112,19 @@ def run_with_progress(stack_dir: Path, args: Sequence[str], *, title: str, mode:
     command = ["terraform", *args, "-json"]
     started = time.perf_counter()
     progress = TerraformProgress(operation=title)
-    process = subprocess.Popen(command, cwd=stack_dir, env=terraform_env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, cwd=stack_dir, env={**terraform_env(), **(extra_env or {})},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     lines: list[str] = []
 
     def collect() -> Iterator[str]:
         assert process.stdout is not None
+        waiting = on_applying
         for line in process.stdout:
             lines.append(line)
+            if waiting is not None and '"type":"apply_start"' in line and '"action":"read"' not in line:
+                waiting()  # planning is over, the first resource is being changed
+                waiting = None
             yield line
 
     log = _open_log(log_path)
@@ -165,28 +172,49 @@ def state_resources(stack_dir: Path) -> list[str]:
     return [line for line in result.output.splitlines() if line.strip()] if result.returncode == 0 else []
 
 
+def emulator_plan(stack_dir: Path, *, log_path: Path | None = None, stream: bool = False,
+                  settings: EmulatorTuning | None = None) -> Run:
+    """``terraform plan -detailed-exitcode`` against the emulator (exit 0: no changes, 2: changes), tuned."""
+    settings = settings or tuning()
+    return run(stack_dir, ["plan", "-detailed-exitcode", "-input=false", "-no-color", *settings.args], check=False,
+               log_path=log_path, stream=stream, extra_env=dict(settings.terraform_env))
+
+
 def apply(stack_dir: Path, *, stream: bool = False, attempts: int = 1, mode: Mode | None = None,
-          log_path: Path | None = None) -> tuple[Run, int]:
+          log_path: Path | None = None, settings: EmulatorTuning | None = None,
+          on_applying: Callable[[], None] | None = None) -> tuple[Run, int]:
     """``terraform apply -auto-approve``; with ``attempts`` > 1 a failed apply is re-run.
 
-    Only used against the local emulator: under load moto server occasionally drops a connection after
-    it executed a request, the provider's retry then meets its own earlier success (e.g.
-    ``NetworkAclEntryAlreadyExists``) and the resource is tainted. A second apply replaces exactly the
-    tainted resources. Returns the last run and how many attempts it took.
+    Only used against the local emulator. Under load an emulator request can fail after moto carried it
+    out (moto's threaded server answered HTTP 500 when two requests met in its unlocked dictionaries --
+    now serialized, :mod:`blueprint.deploy.moto_server` -- and a connection can still fail), and the
+    provider's retry meets its own earlier success (``InvalidPermission.NotFound`` revoking a security
+    group's default egress, ``NetworkAclEntryAlreadyExists``): the resource is tainted, and a second
+    apply replaces exactly the tainted resources (the first attempt's errors are printed). A resource
+    created without reaching the state is not repaired by a re-apply: ``ztai main-job`` then starts over
+    once in a new emulator. Returns the last run and how many attempts it took.
 
     With ``mode`` (and ``log_path``) progress is counted from ``-json`` output (:mod:`blueprint.cli.progress`)
     and the full output goes to ``log_path``; ``mode="verbose"`` also streams every message.
+
+    ``settings``: how terraform runs against the emulator (:mod:`blueprint.deploy.tuning`; by default the
+    project's, or the baseline's with ``ZTAI_MAIN_JOB_BASELINE=1``). ``on_applying`` (with ``mode``) is called
+    once, when terraform starts changing the first resource: its CPU-bound part (validation, plan) is over
+    and what follows is mostly the provider's waiters.
     """
+    settings = settings or tuning()
+    args = ["apply", "-auto-approve", "-input=false", "-no-color", *settings.args]
+    env = dict(settings.terraform_env)
     last: Run | None = None
     for attempt in range(1, attempts + 1):
         check = attempt == attempts
         if mode is not None and log_path is not None:
-            last, progress = run_with_progress(stack_dir, ["apply", "-auto-approve", "-input=false", "-no-color"],
-                                               title="apply", mode=mode, log_path=log_path, check=check)
+            last, progress = run_with_progress(stack_dir, args, title="apply", mode=mode, log_path=log_path,
+                                               check=check, extra_env=env, on_applying=on_applying)
+            on_applying = None
             errors = "\n".join("  " + e.render().replace("\n", "\n  ") for e in progress.errors)
         else:
-            last = run(stack_dir, ["apply", "-auto-approve", "-input=false", "-no-color"], stream=stream,
-                       check=check, log_path=log_path)
+            last = run(stack_dir, args, stream=stream, check=check, log_path=log_path, extra_env=env)
             errors = ""
         if last.returncode == 0:
             return last, attempt
@@ -196,8 +224,10 @@ def apply(stack_dir: Path, *, stream: bool = False, attempts: int = 1, mode: Mod
     return last, attempts
 
 
-def destroy(stack_dir: Path, *, mode: Mode, log_path: Path) -> Run:
-    """``terraform destroy -auto-approve`` with progress (see :func:`run_with_progress`)."""
-    result, _ = run_with_progress(stack_dir, ["destroy", "-auto-approve", "-input=false", "-no-color"],
-                                  title="destroy", mode=mode, log_path=log_path)
+def destroy(stack_dir: Path, *, mode: Mode, log_path: Path, settings: EmulatorTuning | None = None) -> Run:
+    """``terraform destroy -auto-approve`` of the emulator's stack with progress (see :func:`run_with_progress`)."""
+    settings = settings or tuning()
+    result, _ = run_with_progress(stack_dir, ["destroy", "-auto-approve", "-input=false", "-no-color",
+                                              *settings.args], title="destroy", mode=mode, log_path=log_path,
+                                  extra_env=dict(settings.terraform_env))
     return result
