@@ -34,7 +34,9 @@ if ! [[ -x "$UV" ]] || [[ "$("$UV" --version | cut -d' ' -f2)" != "$UV_VERSION" 
   log "installing uv $UV_VERSION into .tools/uv"
   rm -rf .tools/uv
   "$PYTHON" -m venv .tools/uv
-  .tools/uv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+  # -qq: errors only. A machine's pip configuration may name index folders that do not exist (pip then warns about
+  # each on every install); that is the machine's business, not this one-off bootstrap's console.
+  .tools/uv/bin/python -m pip install -qq --disable-pip-version-check "uv==$UV_VERSION"
 fi
 export UV_PYTHON="$PYTHON" UV_LINK_MODE=copy
 
