@@ -113,3 +113,11 @@ def test_apply_profile_reads_durations_by_type_and_the_critical_path() -> None:
     assert [p["address"] for p in profile["critical_path"]] == ["aws_s3_bucket.b",
                                                                "aws_s3_bucket_lifecycle_configuration.l"]
     assert main_job.dependencies(document)["aws_sqs_queue.q"] == {"aws_kms_key.k", "aws_s3_bucket.b"}
+
+
+def test_the_deploy_counts_managed_resources_not_the_data_sources_it_read() -> None:
+    from blueprint.deploy import terraform
+
+    listed = ["aws_kms_key.platform_keys_logs_key_1", "data.aws_caller_identity.caller",
+              "data.aws_iam_session_context.deployer", "module.m.data.aws_region.here", "aws_s3_bucket.b"]
+    assert terraform.managed_resources(listed) == ["aws_kms_key.platform_keys_logs_key_1", "aws_s3_bucket.b"]

@@ -147,7 +147,7 @@ def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False,
                 em = emulator.start(endpoint, log_dir=REPORTS, bound_state=emulator.LOCAL_STATE)
                 on_applying = None  # called (at most) once
         apply_seconds = time.perf_counter() - started
-        resources = terraform.state_resources(stack_dir)
+        resources = terraform.managed_resources(terraform.state_resources(stack_dir))  # as "N added" counts them
         plan = terraform.emulator_plan(stack_dir, log_path=TERRAFORM_LOG, stream=mode == "verbose")
         idempotent = plan.returncode == 0
         _say(f"second plan: {'no changes' if idempotent else 'CHANGES PENDING (not idempotent)'}")

@@ -172,6 +172,11 @@ def state_resources(stack_dir: Path) -> list[str]:
     return [line for line in result.output.splitlines() if line.strip()] if result.returncode == 0 else []
 
 
+def managed_resources(addresses: list[str]) -> list[str]:
+    """The managed resources among ``terraform state list`` addresses (which also lists the data sources read)."""
+    return [address for address in addresses if not address.startswith("data.") and ".data." not in address]
+
+
 def emulator_plan(stack_dir: Path, *, log_path: Path | None = None, stream: bool = False,
                   settings: EmulatorTuning | None = None) -> Run:
     """``terraform plan -detailed-exitcode`` against the emulator (exit 0: no changes, 2: changes), tuned."""
