@@ -88,6 +88,17 @@ def drop_sid(doc: dict[str, Any], sid: str) -> int:
     return before - len(doc["Statement"])
 
 
+def image_by_tag(t: Target, path: str) -> int:
+    """The Batch job definition at ``path`` names its image by the ``:latest`` tag instead of its digest."""
+    body = t.at("aws_batch_job_definition", path)
+    if body is None:
+        return 0
+    container = json.loads(body["container_properties"])
+    container["image"] = container["image"].split("@", 1)[0] + ":latest"
+    body["container_properties"] = json.dumps(container, separators=(",", ":"))
+    return 1
+
+
 def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -1146,13 +1157,7 @@ def stage_data_access_not_bound_to_the_vpc(t: Target) -> int:
 @mutation(("ZT-PIPE-1", "ZT-LOG-3"))
 def stage_image_by_tag(t: Target) -> int:
     """The features stage runs an image by tag (``:latest``), not by digest: what ran cannot be proven."""
-    body = t.at("aws_batch_job_definition", "ml_pipeline/features_job_definition")
-    if body is None:
-        return 0
-    container = json.loads(body["container_properties"])
-    container["image"] = container["image"].split("@", 1)[0] + ":latest"
-    body["container_properties"] = json.dumps(container, separators=(",", ":"))
-    return 1
+    return image_by_tag(t, "ml_pipeline/features_job_definition")
 
 
 @mutation(("ZT-PIPE-1",))
@@ -1171,13 +1176,7 @@ def stage_container_privileged(t: Target) -> int:
 def gpu_training_image_by_tag(t: Target) -> int:
     """The GPU training job definition runs its image by tag (``:latest``): whoever moves the tag runs code as the
     identity that writes the model registry and signs model manifests."""
-    body = t.at("aws_batch_job_definition", "training_compute/job_definition")
-    if body is None:
-        return 0
-    container = json.loads(body["container_properties"])
-    container["image"] = container["image"].split("@", 1)[0] + ":latest"
-    body["container_properties"] = json.dumps(container, separators=(",", ":"))
-    return 1
+    return image_by_tag(t, "training_compute/job_definition")
 
 
 @mutation(("ZT-LOG-3",))
