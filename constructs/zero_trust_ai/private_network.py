@@ -218,8 +218,7 @@ class PrivateNetwork(PlatformConstruct):
         bucket_arns: list[str] = []
         for pattern in props.allowed_bucket_patterns:
             bucket_arns += [f"arn:aws:s3:::{pattern}", f"arn:aws:s3:::{pattern}/*"]
-        s3_policy = self._s3_policy(bucket_arns) if props.organization_id is None else self._s3_org_policy(
-            bucket_arns, props.organization_id)
+        s3_policy = self._s3_policy(bucket_arns, props.organization_id)
         self._s3_route_table_ids: list[str] = [self.route_table.id]
         self.s3_gateway_endpoint = VpcEndpoint(
             self,
@@ -312,21 +311,40 @@ class PrivateNetwork(PlatformConstruct):
             tags={"Name": f"{props.name}-flow-log-cloudwatch"},
         )
 
-    def _s3_policy(self, bucket_arns: list[str]) -> PolicyDocument:
-        """The S3 gateway endpoint of a single-account environment: this account's callers, this account's buckets."""
-        props = self.props
+    def _s3_policy(self, bucket_arns: list[str], organization_id: str | None) -> PolicyDocument:
+        """The S3 gateway endpoint: this account's callers on this account's buckets (``PlatformBucketsOnly``) -- bucket
+        names are global, so a ``ztai-<env>-*`` bucket in another account matches the name pattern and the owner is
+        bound too (exfiltration into a look-alike bucket is refused) -- and ECR's layer bucket.
+
+        In an organisation's member account (``organization_id``), the data perimeter of aws-samples/
+        data-perimeter-policy-examples (vpc_endpoint_policies/s3_endpoint_policy.json), narrowed to the platform:
+
+        * ``OrgPrincipalsToOrgBuckets``: the platform's buckets, for callers of the organisation (aws:PrincipalOrgID)
+          on buckets of the organisation (aws:ResourceOrgID, which S3 sets from the bucket owner's organisation:
+          https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid).
+          The account bound (aws:PrincipalAccount, aws:ResourceAccount) is tighter and stays; the organisation
+          bound is stated too, so the perimeter holds if the accounts are ever widened. A bucket of another
+          organisation that matches the name pattern (names are global) is refused by both.
+        * ``EcrImageLayers``: ECR's AWS-owned layer bucket, as in every environment (:meth:`_ecr_image_layers`).
+
+        Left out on purpose: aws-samples' ``AllowRequestsByAWSServicePrincipals``. It serves AWS services that write
+        to *their own* buckets from your network with their service principal (CloudFormation wait conditions and
+        custom resources, Amazon Q Developer); the platform runs none of them, and an Allow on every bucket of every
+        owner is exactly the exfiltration path this endpoint closes (policy check CKV_ZTAI_013).
+        """
+        account = self.props.account_id
+        bounds = {"aws:PrincipalAccount": account, "aws:ResourceAccount": account}
+        if organization_id is not None:
+            bounds = {"aws:PrincipalOrgID": organization_id, "aws:ResourceOrgID": organization_id, **bounds}
         return PolicyDocument(
             [
                 Statement(
-                    sid="PlatformBucketsOnly",
+                    sid="PlatformBucketsOnly" if organization_id is None else "OrgPrincipalsToOrgBuckets",
                     effect="Allow",
                     principals={"AWS": "*"},
                     actions=actions.VPC_ENDPOINT_S3,
                     resources=bucket_arns,
-                    # Bucket names are global: a `ztai-<env>-*` bucket in another account matches the name
-                    # pattern, so the owner is bound too (exfiltration into a look-alike bucket is refused).
-                    conditions={"StringEquals": {"aws:PrincipalAccount": props.account_id,
-                                                 "aws:ResourceAccount": props.account_id}},
+                    conditions={"StringEquals": bounds},
                 ),
                 self._ecr_image_layers(),
             ]
@@ -344,41 +362,6 @@ class PrivateNetwork(PlatformConstruct):
             principals={"AWS": "*"},
             actions=["s3:GetObject"],
             resources=[f"arn:aws:s3:::prod-{self.props.region}-starport-layer-bucket/*"],
-        )
-
-    def _s3_org_policy(self, bucket_arns: list[str], organization_id: str) -> PolicyDocument:
-        """The S3 gateway endpoint of an organisation's member account: the data perimeter of aws-samples/
-        data-perimeter-policy-examples (vpc_endpoint_policies/s3_endpoint_policy.json), narrowed to the platform.
-
-        * ``OrgPrincipalsToOrgBuckets``: the platform's buckets, for callers of the organisation (aws:PrincipalOrgID)
-          on buckets of the organisation (aws:ResourceOrgID, which S3 sets from the bucket owner's organisation:
-          https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid).
-          The account bound (aws:PrincipalAccount, aws:ResourceAccount) is tighter and stays; the organisation
-          bound is stated too, so the perimeter holds if the accounts are ever widened. A bucket of another
-          organisation that matches the name pattern (names are global) is refused by both.
-        * ``EcrImageLayers``: ECR's AWS-owned layer bucket, as in every environment (:meth:`_ecr_image_layers`).
-
-        Left out on purpose: aws-samples' ``AllowRequestsByAWSServicePrincipals``. It serves AWS services that write
-        to *their own* buckets from your network with their service principal (CloudFormation wait conditions and
-        custom resources, Amazon Q Developer); the platform runs none of them, and an Allow on every bucket of every
-        owner is exactly the exfiltration path this endpoint closes (policy check CKV_ZTAI_013).
-        """
-        props = self.props
-        return PolicyDocument(
-            [
-                Statement(
-                    sid="OrgPrincipalsToOrgBuckets",
-                    effect="Allow",
-                    principals={"AWS": "*"},
-                    actions=actions.VPC_ENDPOINT_S3,
-                    resources=bucket_arns,
-                    conditions={"StringEquals": {"aws:PrincipalOrgID": organization_id,
-                                                 "aws:ResourceOrgID": organization_id,
-                                                 "aws:PrincipalAccount": props.account_id,
-                                                 "aws:ResourceAccount": props.account_id}},
-                ),
-                self._ecr_image_layers(),
-            ]
         )
 
     def _interface_org_policy(self, service: str, organization_id: str) -> PolicyDocument:
