@@ -74,26 +74,33 @@ CASES: list[tuple[str, Any, list[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(("case_id", "bedrock", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_bad_model_api_settings_are_reported_with_field_value_and_fix(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-    case_id: str, bedrock: Any, expected: list[str],
-) -> None:
+def _the_one_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                     document: dict[str, Any]) -> str:
+    """Synthesize a project whose only file is ``document`` as environments/dev.yaml: exit 2, exactly one problem
+    (returned), naming the file, and nothing written but the input."""
     monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
     monkeypatch.delenv(synth.ENV_SELECTION, raising=False)
     envs = tmp_path / "environments"
     envs.mkdir()
-    (envs / "dev.yaml").write_text(yaml.safe_dump(_with_bedrock(bedrock)), encoding="utf-8")
+    (envs / "dev.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     code = synth.main(project_root=tmp_path)
     err = capsys.readouterr().err
     assert code == 2, err
     problems = [line for line in err.splitlines() if line.startswith("  - ")]
     assert len(problems) == 1, err
-    message = problems[0]
-    assert "environments/dev.yaml:" in message
+    assert "environments/dev.yaml:" in problems[0]
+    assert list(tmp_path.iterdir()) == [envs], "nothing but the input may exist"
+    return problems[0]
+
+
+@pytest.mark.parametrize(("case_id", "bedrock", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_model_api_settings_are_reported_with_field_value_and_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    case_id: str, bedrock: Any, expected: list[str],
+) -> None:
+    message = _the_one_problem(tmp_path, capsys, monkeypatch, _with_bedrock(bedrock))
     for fragment in expected:
         assert fragment in message, f"{fragment!r} not in {message!r}"
-    assert list(tmp_path.iterdir()) == [envs], "nothing but the input may exist"
 
 
 def test_model_apis_are_off_unless_configured() -> None:
@@ -183,37 +190,18 @@ def test_bad_external_model_api_settings_are_reported_with_field_value_and_fix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
     case_id: str, external: Any, expected: list[str],
 ) -> None:
-    monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
-    monkeypatch.delenv(synth.ENV_SELECTION, raising=False)
-    envs = tmp_path / "environments"
-    envs.mkdir()
-    (envs / "dev.yaml").write_text(yaml.safe_dump(_with_external(external)), encoding="utf-8")
-    code = synth.main(project_root=tmp_path)
-    err = capsys.readouterr().err
-    assert code == 2, err
-    problems = [line for line in err.splitlines() if line.startswith("  - ")]
-    assert len(problems) == 1, err
-    message = problems[0]
-    assert "environments/dev.yaml:" in message
+    message = _the_one_problem(tmp_path, capsys, monkeypatch, _with_external(external))
     for fragment in expected:
         assert fragment in message, f"{fragment!r} not in {message!r}"
-    assert list(tmp_path.iterdir()) == [envs], "nothing but the input may exist"
 
 
 def test_too_many_zones_for_the_egress_plan_is_reported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
-    monkeypatch.delenv(synth.ENV_SELECTION, raising=False)
     data = _with_external(EXTERNAL)
     data["availability_zones"] = [f"{REGION}{z}" for z in "abcde"]
     data["network"]["subnet_prefix_length"] = 22
-    envs = tmp_path / "environments"
-    envs.mkdir()
-    (envs / "dev.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    assert synth.main(project_root=tmp_path) == 2
-    err = capsys.readouterr().err
-    (message,) = [line for line in err.splitlines() if line.startswith("  - ")]
+    message = _the_one_problem(tmp_path, capsys, monkeypatch, data)
     assert "availability_zones" in message and "4 zone slots" in message and "Fix: use at most 4" in message
 
 
