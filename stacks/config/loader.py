@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from stacks.config.model import (
     ORGANIZATION_FILE,
     EnvironmentConfig,
+    EnvironmentDelegation,
     LoadedEnvironment,
     LoadedOrganization,
     OrganizationConfig,
@@ -675,6 +676,7 @@ def check_organization(organization: LoadedOrganization, environments: dict[str,
             )
         if env.region not in allowed:
             outside.setdefault(env.region, []).append(f"environments/{name}.yaml")
+        problems.extend(_delegation_problems(organization, environment))
     for region, files in sorted(outside.items()):
         problems.append(
             f"{source}: guardrails.allowed_regions = {shown(allowed)}: {', '.join(files)} "
@@ -682,6 +684,51 @@ def check_organization(organization: LoadedOrganization, environments: dict[str,
             f"Fix: add {region} to allowed_regions."
         )
     return problems
+
+
+def _delegation_problems(organization: LoadedOrganization, environment: LoadedEnvironment) -> list[str]:
+    """An environment's ``delegated_accounts`` against the organization's ``security_accounts``: the same accounts,
+    given by id (the organization stack assumes a role in them, so it must know them before it creates anything)."""
+    delegated = environment.config.delegated_accounts
+    if delegated is None:
+        return []
+    problems = []
+    accounts = organization.config.security_accounts
+    for role in ("log_archive", "security_tooling"):
+        named = getattr(delegated, role)
+        if named is None:
+            continue
+        where = f"{environment.source}: delegated_accounts.{role} = {shown(named)}"
+        account = getattr(accounts, role)
+        if account is None or account.account_id is None:
+            problems.append(
+                f"{where}: {organization.source} has no security_accounts.{role} with an account_id, so the "
+                f"organization stack cannot build what the environment delivers to. Fix: add security_accounts."
+                f"{role}: {{account_id: \"{named}\", name: ..., email: ...}} to {organization.source} (create the "
+                "account first if it does not exist: deploy the organization without delegated_accounts, then give "
+                "its id), or remove the field.")
+        elif account.account_id != named:
+            problems.append(
+                f"{where}: {organization.source} says security_accounts.{role}.account_id is "
+                f"\"{account.account_id}\", so the environment would deliver to an account the organization does not "
+                f"prepare. Fix: set it to \"{account.account_id}\" (or correct the organization file).")
+    return problems
+
+
+def delegations(organization: LoadedOrganization,
+                environments: dict[str, LoadedEnvironment]) -> list[EnvironmentDelegation]:
+    """The organization's workload environments that delegate (checked by :func:`check_organization`)."""
+    found = []
+    for name in sorted(organization.config.workloads):
+        environment = environments.get(name)
+        delegated = environment.config.delegated_accounts if environment is not None else None
+        if environment is None or delegated is None:
+            continue
+        found.append(EnvironmentDelegation(
+            environment=name, account_id=environment.config.account_id, region=environment.config.region,
+            object_lock_days=environment.config.logging.archive_object_lock_days,
+            log_archive=delegated.log_archive is not None, security_tooling=delegated.security_tooling is not None))
+    return found
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -764,11 +811,27 @@ def load_selection(
                 problems.extend(exc.problems)
     memberships, membership_problems = organization_memberships(members)
     problems.extend(membership_problems)
+    for name, environment in sorted(loaded.items()):
+        if environment.config.delegated_accounts is not None and name not in memberships:
+            problems.append(
+                f"{environment.source}: delegated_accounts: no cloud organization file names {shown(name)} among "
+                "its workloads, and only a member account can deliver to the organization's accounts. Fix: add "
+                f"{name} to the workloads of environments/organization.yaml, or remove delegated_accounts.")
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))  # a file two selections depend on is reported once
-    return Selection(environments=[loaded[p.stem].model_copy(update={"organization": memberships.get(p.stem)})
+
+    def member(environment: LoadedEnvironment) -> WorkloadOrganization | None:
+        membership = memberships.get(environment.name)
+        delegated = environment.config.delegated_accounts
+        if membership is None or delegated is None:
+            return membership
+        return membership.model_copy(update={"log_archive_account_id": delegated.log_archive,
+                                             "security_tooling_account_id": delegated.security_tooling})
+
+    return Selection(environments=[loaded[p.stem].model_copy(update={"organization": member(loaded[p.stem])})
                                    for p in selected if p.stem in loaded],
-                     organizations=organizations)
+                     organizations=[o.model_copy(update={"delegations": delegations(o, referenced)})
+                                    for o in organizations])
 
 
 def organization_memberships(organizations: Sequence[LoadedOrganization]

@@ -23,6 +23,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zero_trust_ai import validation
+from zero_trust_ai.delegated_accounts import DEFAULT_ACCOUNT_ACCESS_ROLE
 from zero_trust_ai.personas import PERSONA_NAMES, PersonaName
 from zero_trust_ai.validation import CLOUDWATCH_RETENTION_DAYS as CLOUDWATCH_RETENTION_DAYS
 from zero_trust_ai.validation import (
@@ -661,6 +662,30 @@ class EmulatorConfig(_Model):
 Backend = Annotated[S3BackendConfig | LocalBackendConfig, Field(discriminator="type")]
 
 
+class DelegatedAccountsConfig(_Model):
+    """The organization's accounts that this environment's evidence and findings go to (README "Delegated
+    accounts"). Each must be the account of the same name in the organization file's ``security_accounts``."""
+
+    log_archive: AccountId | None = Field(
+        default=None,
+        description="The log-archive account: the trail, the VPC flow logs and the load balancer's access logs "
+        "deliver into an archive there (built by the organization stack), which this account cannot delete from. "
+        "Default: none -- the environment's own archive.")
+    security_tooling: AccountId | None = Field(
+        default=None,
+        description="The security-tooling account: GuardDuty and Security Hub are administered from it, where the "
+        "findings of every member aggregate; this environment's stack then creates neither (the administrator "
+        "enables them). Default: none -- the environment runs its own.")
+
+    @model_validator(mode="after")
+    def _names_one(self) -> DelegatedAccountsConfig:
+        if self.log_archive is None and self.security_tooling is None:
+            raise FieldProblem("delegated_accounts names no account",
+                               fix="name log_archive and/or security_tooling, or remove the section "
+                               "(the single-account layout)")
+        return self
+
+
 class EnvironmentConfig(_Model):
     """One deployable environment. The environment's name is its file name (``prod.yaml`` -> ``prod``)."""
 
@@ -679,6 +704,11 @@ class EnvironmentConfig(_Model):
         default_factory=dict, description="Tags applied to every resource through the provider's default_tags."
     )
     backend: Backend
+    delegated_accounts: DelegatedAccountsConfig | None = Field(
+        default=None,
+        description="The organization's log-archive and security-tooling accounts this environment delivers to "
+        "(cloud environments of an organization file only). Default: none -- the single-account layout, every "
+        "control in the environment's own account.")
     emulator: EmulatorConfig | None = Field(
         default=None,
         description="Set only for an environment deployed to the local emulator. It points the provider at the "
@@ -751,6 +781,14 @@ class EnvironmentConfig(_Model):
                 field=("backend", "type"),
             )
         self._emulator_only_without_a_cloud()
+        if self.delegated_accounts is not None and self.emulator is not None:
+            raise FieldProblem(
+                "the emulator cannot run the delegated layout: moto gives the accounts it creates random ids and "
+                "cannot adopt one by id, and its Security Hub and Organizations refuse an administrator that is "
+                "not such a member (stacks/config/emulator_gaps.py, 'Delegated accounts')",
+                fix="remove delegated_accounts from the emulator environment (it stays single-account); "
+                "the delegated layout is for the cloud environments of environments/organization.yaml",
+                field=("delegated_accounts",))
         if isinstance(self.backend, S3BackendConfig):
             partition, state_partition = known_regions()[self.region], known_regions()[self.backend.region]
             if partition != state_partition:
@@ -822,6 +860,12 @@ class WorkloadOrganization(_Model):
     management_account_id: AccountId
     existing_organization_id: str | None = Field(
         default=None, description="The adopted organization's id; none: the stacks read it from AWS Organizations.")
+    log_archive_account_id: AccountId | None = Field(
+        default=None, description="The log-archive account the environment delivers to (delegated_accounts, "
+        "checked against the organization file). Default: none -- its own archive.")
+    security_tooling_account_id: AccountId | None = Field(
+        default=None, description="The security-tooling account that administers its GuardDuty and Security Hub "
+        "(delegated_accounts, checked against the organization file). Default: none.")
 
 
 class LoadedEnvironment(_Model):
@@ -905,6 +949,9 @@ class OrganizationalUnitsConfig(_Model):
         return self
 
 
+SECURITY_ACCOUNT_ROLES = ("log_archive", "security_tooling")
+
+
 class SecurityAccountsConfig(_Model):
     """The accounts workload accounts cannot touch (placed in the security OU)."""
 
@@ -912,6 +959,25 @@ class SecurityAccountsConfig(_Model):
         default=None, description="The log-archive account. Default: none yet (each workload keeps its own archive).")
     security_tooling: MemberAccountConfig | None = Field(
         default=None, description="The security-tooling (audit) account. Default: none yet.")
+    access_role_name: IamNamePattern = Field(
+        default=DEFAULT_ACCOUNT_ACCESS_ROLE,
+        description="The role the organization stack assumes in the log-archive and security-tooling accounts to "
+        "build what environments delegate to them (the archive; GuardDuty's and Security Hub's administration). "
+        f"Default: {DEFAULT_ACCOUNT_ACCESS_ROLE}, which AWS Organizations creates in every account it creates; an "
+        "adopted account must have it (or name its own).")
+
+    def accounts(self) -> dict[str, MemberAccountConfig]:
+        """The configured accounts by role (``log_archive``, ``security_tooling``)."""
+        return {role: account for role in SECURITY_ACCOUNT_ROLES
+                if (account := getattr(self, role)) is not None}
+
+    @field_validator("access_role_name")
+    @classmethod
+    def _one_role(cls, value: str) -> str:
+        if any(ch in value for ch in "*?"):
+            raise FieldProblem(f"{value!r} is a pattern, but the stack assumes one role",
+                               fix=f"name the role, e.g. {DEFAULT_ACCOUNT_ACCESS_ROLE}")
+        return value
 
 
 class GuardrailsConfig(_Model):
@@ -1039,10 +1105,8 @@ class OrganizationConfig(_Model):
         """Every member account by its field path (``("workloads", "dev")``, ``("security_accounts", ...)``)."""
         accounts: dict[tuple[str, ...], MemberAccountConfig] = {
             ("workloads", name): account for name, account in self.workloads.items()}
-        for name in type(self.security_accounts).model_fields:
-            account = getattr(self.security_accounts, name)
-            if account is not None:
-                accounts[("security_accounts", name)] = account
+        for name, account in self.security_accounts.accounts().items():
+            accounts[("security_accounts", name)] = account
         return accounts
 
     @model_validator(mode="after")
@@ -1123,9 +1187,25 @@ class OrganizationConfig(_Model):
         return self.emulator is not None
 
 
+class EnvironmentDelegation(_Model):
+    """A workload environment of the organization that delivers to its delegated accounts (set by the loader from
+    the environment file's ``delegated_accounts``, after checking them against ``security_accounts``)."""
+
+    environment: str
+    account_id: AccountId
+    region: str
+    object_lock_days: int = Field(description="COMPLIANCE retention of its archive (logging.archive_object_lock_days).")
+    log_archive: bool = Field(description="Its trail, flow logs and access logs go to the log-archive account.")
+    security_tooling: bool = Field(description="Its GuardDuty and Security Hub are administered by the "
+                                   "security-tooling account.")
+
+
 class LoadedOrganization(_Model):
     """A validated organization file together with where it came from (its name is the stack's)."""
 
     name: str
     source: str
     config: OrganizationConfig
+    delegations: list[EnvironmentDelegation] = Field(
+        default_factory=list, description="The workload environments that delegate (the archive the stack builds "
+        "in the log-archive account for each). Default: none.")
