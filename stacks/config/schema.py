@@ -1,7 +1,9 @@
-"""Export the environment models as JSON Schema (``environments/schema.json``) for editors.
+"""Export the configuration models as JSON Schema for editors: ``environments/schema.json`` (a workload environment,
+``environments/<name>.yaml``) and ``environments/organization.schema.json`` (``environments/organization*.yaml``).
 
-Run ``python -m stacks.config.schema`` after changing ``stacks/config/model.py``; a test fails when the
-committed file differs from the models.
+Run ``python -m stacks.config.schema`` after changing ``stacks/config/model.py``; a test fails when a committed file
+differs from the models. Each YAML file names its schema in its first lines (``# yaml-language-server: $schema=...``),
+which editors with YAML language support read.
 """
 
 from __future__ import annotations
@@ -10,21 +12,33 @@ import json
 import sys
 from pathlib import Path
 
-from stacks.config.model import EnvironmentConfig
+from pydantic import BaseModel
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "environments" / "schema.json"
+from stacks.config.model import EnvironmentConfig, OrganizationConfig
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parents[2] / "environments"
+SCHEMA_PATH = ENVIRONMENTS_DIR / "schema.json"
+ORGANIZATION_SCHEMA_PATH = ENVIRONMENTS_DIR / "organization.schema.json"
+# file -> (model, title)
+SCHEMAS: dict[Path, tuple[type[BaseModel], str]] = {
+    SCHEMA_PATH: (EnvironmentConfig, "Zero-trust AI platform environment (environments/<name>.yaml)"),
+    ORGANIZATION_SCHEMA_PATH: (OrganizationConfig,
+                               "Zero-trust AI platform organization (environments/organization*.yaml)"),
+}
 
 
-def render() -> str:
-    schema = EnvironmentConfig.model_json_schema()
+def render(path: Path = SCHEMA_PATH) -> str:
+    model, title = SCHEMAS[path]
+    schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "Zero-trust AI platform environment (environments/<name>.yaml)"
+    schema["title"] = title
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
 def main() -> int:
-    SCHEMA_PATH.write_text(render(), encoding="utf-8")
-    print(f"wrote {SCHEMA_PATH}")
+    for path in SCHEMAS:
+        path.write_text(render(path), encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 
