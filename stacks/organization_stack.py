@@ -36,11 +36,9 @@ class OrganizationStack(TerraformStack):
         accounts = [MemberAccount(key=f"workload_{env.replace('-', '_')}", unit="workloads", environment=env,
                                   name=account.name, email=account.email, account_id=account.account_id)
                     for env, account in config.workloads.items()]
-        for key in type(config.security_accounts).model_fields:
-            account = getattr(config.security_accounts, key)
-            if account is not None:
-                accounts.append(MemberAccount(key=key, unit="security", name=account.name, email=account.email,
-                                              account_id=account.account_id))
+        accounts.extend(MemberAccount(key=key, unit="security", name=account.name, email=account.email,
+                                      account_id=account.account_id)
+                        for key, account in config.security_accounts.accounts().items())
         units = config.organizational_units
         structure = OrganizationStructure(self, "structure", props=OrganizationStructureProps(
             unit_names={"security": units.security, "infrastructure": units.infrastructure,
