@@ -22,6 +22,8 @@ def _deploy(**overrides: Any) -> dict[str, Any]:
         "failed_checks": [], "drill_total": 76, "drill_wrong": [], "drill_enforced_by_emulator": [],
         "drill_by_method": {"evaluated from the deployed policies": 76},
         "controls_verified": {f"control {i}": "1/1" for i in range(60)},
+        "organization": {"stack": "organization-local", "resources": 18, "apply_seconds": 30.0, "apply_attempts": 1,
+                         "idempotent": True, "seconds": 50.0, "drill_total": 30, "drill_wrong": []},
         "capability_switches": ["Security Hub"],
         "emulator_gaps": [{"control": "Security Hub", "handling": "not enabled"}] * 12,
         "logs": {"terraform": "reports/terraform-local.log", "emulator": "reports/emulator-5055.log",
@@ -46,6 +48,8 @@ def test_success_prints_a_summary_that_fits_on_a_screen(job: pytest.MonkeyPatch,
     assert cli.cmd_main_job(ARGS) == 0
     out = capsys.readouterr().out
     assert "result     : OK" in out and "reports/terraform-local.log" in out and "reports/drill.log" in out
+    assert "organization: organization-local: 18 resources applied in 30s; second plan clean (idempotent); drill " \
+           "30/30 verdicts as expected" in out
     assert len(out.splitlines()) <= 40
 
 
@@ -54,6 +58,16 @@ def test_success_prints_a_summary_that_fits_on_a_screen(job: pytest.MonkeyPatch,
     ({"verify_failed": 1, "verify_passed": 133, "failed_checks": ["b: Object Lock"],
       "controls_verified": {"Object Lock": "1/2"}}, "  1/2  Object Lock"),
     ({"idempotent": False}, "second plan NOT clean"),
+    ({"organization": {"stack": "organization-local", "resources": 18, "apply_seconds": 30.0, "apply_attempts": 1,
+                       "idempotent": True, "seconds": 50.0, "drill_total": 30,
+                       "drill_wrong": ["a workload admin stops the trail"]}},
+     "WRONG: a workload admin stops the trail"),
+    ({"organization": {"stack": "organization-local", "resources": 18, "apply_seconds": 30.0, "apply_attempts": 1,
+                       "idempotent": False, "seconds": 50.0, "drill_total": 30, "drill_wrong": []}},
+     "organization-local: 18 resources applied in 30s; second plan NOT clean"),
+    ({"organization": {"stack": "organization-local", "resources": 18, "apply_seconds": 30.0, "apply_attempts": 1,
+                       "idempotent": True, "seconds": 50.0, "drill_total": 0, "drill_wrong": []}},
+     "drill 0/0 verdicts"),
 ])
 def test_a_wrong_verdict_or_failed_check_fails_the_job(job: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                                        overrides: dict[str, Any], shown: str) -> None:

@@ -164,6 +164,8 @@ def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False,
         drill_started = time.perf_counter()
         verdicts = run_drill(endpoint, local.config.region, local.config.account_id, mode=mode)
         drill_seconds = time.perf_counter() - drill_started
+        organization = deploy_organization(endpoint, fresh_emulator=not already_running or fresh_emulators > 0,
+                                           mode=mode)
         from blueprint.drill import platform as drill
 
         controls: dict[str, list[bool]] = {}
@@ -196,6 +198,7 @@ def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False,
             "lifecycle": [{"attempt": v.attempt.removeprefix("lifecycle: "), "expected": v.expected,
                            "actual": v.actual, "how": v.how, "reason": v.reason}
                           for v in verdicts if v.attempt.startswith("lifecycle: ")],
+            "organization": organization,
             "capability_switches": [g.control for g in CAPABILITY_SWITCHES],
             "emulator_gaps": [{"control": g.control, "handling": g.handling} for g in GAPS],
             "logs": {"terraform": _rel(TERRAFORM_LOG), "emulator": _rel(em.log_file), "drill": _rel(DRILL_LOG),
@@ -206,6 +209,31 @@ def cmd_deploy_local(*, keep_emulator: bool, verbose: bool = False,
             _say(f"emulator left running at {endpoint} (stop: ztai emulator stop)")
         else:
             emulator.stop(em, bound_state=emulator.LOCAL_STATE)
+
+
+def deploy_organization(endpoint: str, *, fresh_emulator: bool, mode: Mode) -> dict[str, Any]:
+    """The emulated organization of `local` (environments/organization-local.yaml) into the same emulator: apply,
+    second plan, and the organization's drill (SCP guardrails, RCP data perimeter), its verdicts appended to the
+    drill log."""
+    from blueprint.deploy.organization import EMULATED, deploy_and_drill
+
+    started = time.perf_counter()
+    with DRILL_LOG.open("a", encoding="utf-8") as log:
+        log.write(f"\n# the organization ({EMULATED}): SCPs and RCPs read back from the emulator\n")
+
+        def say(line: str) -> None:
+            log.write(line + "\n")
+
+        result = deploy_and_drill(endpoint, fresh_emulator=fresh_emulator, mode=mode, log_path=TERRAFORM_LOG,
+                                  say=say)
+    _say(f"organization {EMULATED}: second plan {'no changes' if result.idempotent else 'CHANGES PENDING'}; "
+         f"drill {len(result.verdicts) - len(result.wrong)}/{len(result.verdicts)} as expected")
+    for line in result.plan_tail.splitlines():
+        if line.lstrip().startswith(("#", "Error", "Plan:")):
+            _say(f"  {line.strip()}")
+    return {"stack": result.stack, "resources": result.resources, "apply_seconds": result.apply_seconds,
+            "apply_attempts": result.apply_attempts, "idempotent": result.idempotent,
+            "seconds": time.perf_counter() - started, "drill_total": len(result.verdicts), "drill_wrong": result.wrong}
 
 
 def run_drill(endpoint: str, region: str, account: str, *, mode: Mode) -> list[Any]:
@@ -315,12 +343,18 @@ def cmd_main_job(args: argparse.Namespace) -> int:
     ok = summary["gate"]["ok"] and (
         args.skip_deploy
         or (summary["deploy_local"]["idempotent"] and summary["deploy_local"]["verify_failed"] == 0
-            and not summary["deploy_local"]["drill_wrong"])
+            and not summary["deploy_local"]["drill_wrong"] and _organization_ok(summary["deploy_local"]))
     )
     summary["ok"] = ok
     _write_summary(summary)
     print(render_summary(summary))
     return 0 if ok else 1
+
+
+def _organization_ok(deploy: dict[str, Any]) -> bool:
+    organization = deploy.get("organization")
+    return organization is None or (organization["idempotent"] and organization["drill_total"] > 0
+                                    and not organization["drill_wrong"])
 
 
 def _write_summary(summary: dict[str, Any]) -> None:
@@ -346,6 +380,7 @@ def render_deploy(deploy: dict[str, Any], gate_summary: str = "reports/policy-ga
         + (f" -- WRONG: {', '.join(deploy['drill_wrong'])}" if deploy["drill_wrong"] else ""),
         *[f"             {count:>5}  {how}" for how, count in deploy["drill_by_method"].items()],
         *_render_lifecycle(deploy.get("lifecycle", [])),
+        *_render_organization(deploy.get("organization")),
         f"emulator gaps ({len(deploy['emulator_gaps'])}; how `local` handles each: reports/main-job.json; "
         "* = capability switch, not deployed in `local`):",
         *[f"  - {g['control']}{' *' if g['control'] in deploy['capability_switches'] else ''}"
@@ -353,6 +388,19 @@ def render_deploy(deploy: dict[str, Any], gate_summary: str = "reports/policy-ga
         "logs       : " + ", ".join(f"{kind} {path}" for kind, path in deploy.get("logs", {}).items())
         + f", gate {gate_summary}, summary reports/main-job.json",
     ]
+
+
+def _render_organization(organization: dict[str, Any] | None) -> list[str]:
+    """The emulated organization's deploy and drill (its verdicts are in reports/drill.log)."""
+    if not organization:
+        return []
+    right = organization["drill_total"] - len(organization["drill_wrong"])
+    return [f"organization: {organization['stack']}: {organization['resources']} resources applied in "
+            f"{organization['apply_seconds']:.0f}s; second plan "
+            + ("clean (idempotent)" if organization["idempotent"] else "NOT clean")
+            + f"; drill {right}/{organization['drill_total']} verdicts as expected (SCP guardrails, RCP data "
+            "perimeter, evaluated from the policies read back)"
+            + (f" -- WRONG: {', '.join(organization['drill_wrong'])}" if organization["drill_wrong"] else "")]
 
 
 def _render_lifecycle(verdicts: list[dict[str, Any]]) -> list[str]:
@@ -448,7 +496,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "ztai") -> int:
                 print("\n".join(render_deploy(result)))
             else:
                 print(json.dumps(result, indent=2))
-            return 0 if result["idempotent"] and not result["verify_failed"] and not result["drill_wrong"] else 1
+            healthy = result["idempotent"] and not result["verify_failed"] and not result["drill_wrong"]
+            return 0 if healthy and _organization_ok(result) else 1
         if args.command == "destroy":
             return cmd_destroy(verbose=args.verbose)
         if args.command == "drill":

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from blueprint.cli.progress import Mode
 from blueprint.deploy import terraform
 from stacks.config.model import OrganizationConfig
 
@@ -50,24 +51,52 @@ def state_files(stack_dir: Path) -> list[Path]:
     return sorted((stack_dir.parents[2] / ".state").glob(f"terraform.{stack_dir.name}.tfstate*"))
 
 
-def deploy(stack_dir: Path, *, fresh_emulator: bool, stream: bool = False) -> OrganizationDeploy:
+def deploy(stack_dir: Path, *, fresh_emulator: bool, stream: bool = False, mode: Mode | None = None,
+           log_path: Path | None = None) -> OrganizationDeploy:
     """``terraform init`` + ``apply`` of a synthesized organization stack against the emulator, then a second plan
     (``-detailed-exitcode``: 0 = no changes). ``fresh_emulator``: the emulator was just started, so a local state
-    left by an earlier emulator process describes nothing and is removed first."""
+    left by an earlier emulator process describes nothing and is removed first. With ``mode`` and ``log_path`` the
+    apply shows a progress line and terraform's output goes to the log (as the `local` deploy's)."""
     if not (stack_dir / "cdk.tf.json").exists():
         raise FileNotFoundError(f"{stack_dir} is missing: synthesize first (npx cdktf synth)")
     if fresh_emulator:
         for stale in state_files(stack_dir):
             stale.unlink()
     started = time.perf_counter()
-    terraform.init(stack_dir)
-    _, attempts = terraform.apply(stack_dir, stream=stream, attempts=2)
+    terraform.init(stack_dir, log_path=log_path)
+    _, attempts = terraform.apply(stack_dir, stream=stream, attempts=2, mode=mode, log_path=log_path)
     seconds = time.perf_counter() - started
     resources = terraform.state_resources(stack_dir)
-    plan = terraform.run(stack_dir, ["plan", "-detailed-exitcode", "-input=false", "-no-color"], check=False)
-    return OrganizationDeploy(stack=stack_dir.name, resources=len(resources), apply_seconds=seconds,
-                              apply_attempts=attempts, idempotent=plan.returncode == 0,
+    plan = terraform.emulator_plan(stack_dir, log_path=log_path)
+    return OrganizationDeploy(stack=stack_dir.name, resources=len(terraform.managed_resources(resources)),
+                              apply_seconds=seconds, apply_attempts=attempts, idempotent=plan.returncode == 0,
                               plan_tail=plan.output[-3000:] if plan.returncode else "")
+
+
+def deploy_and_drill(endpoint: str, *, fresh_emulator: bool, say: Callable[[str], None], mode: Mode | None = None,
+                     log_path: Path | None = None) -> OrganizationDeploy:
+    """Deploy the synthesized organization-local stack into the running emulator at ``endpoint`` and run the
+    organization's drill attempts (:mod:`blueprint.drill.organization`) against the policies read back from it;
+    ``say`` gets one line per verdict."""
+    from blueprint.drill import organization as drill_organization
+    from blueprint.verify.live import clients
+    from stacks.config.loader import load_selection
+
+    (organization,) = load_selection(PROJECT_ROOT / "environments", only=[EMULATED],
+                                     display_root=PROJECT_ROOT).organizations
+    result = deploy(PROJECT_ROOT / "cdktf.out" / "stacks" / EMULATED, fresh_emulator=fresh_emulator,
+                    stream=mode is None, mode=mode, log_path=log_path)
+
+    def record(attempt: str, expected: str, decision: Any, how: str) -> None:
+        actual = "ALLOW" if decision.allowed else "DENY"
+        result.verdicts.append({"attempt": attempt, "expected": expected, "actual": actual, "how": how,
+                                "reason": decision.reason})
+        say(f"  [{'ok' if actual == expected else 'WRONG'}] {attempt}: expected {expected}, got {actual} "
+            f"({decision.reason})")
+
+    drill_organization.organization_attempts(clients(endpoint, organization.config.region), record,
+                                             organization=organization.config)
+    return result
 
 
 def adoptions(stack_document: dict[str, Any], config: OrganizationConfig) -> dict[str, str]:
@@ -104,8 +133,6 @@ def deploy_local(*, keep_emulator: bool, say: Callable[[str], None] = print) -> 
     """Deploy the synthesized organization-local stack to its emulator and run the drill. An emulator already
     running there is reused and left running; one started here is stopped unless ``keep_emulator``."""
     from blueprint.deploy import emulator
-    from blueprint.drill import organization as drill_organization
-    from blueprint.verify.live import clients
     from stacks.config.loader import load_selection
 
     (organization,) = load_selection(PROJECT_ROOT / "environments", only=[EMULATED],
@@ -115,18 +142,7 @@ def deploy_local(*, keep_emulator: bool, say: Callable[[str], None] = print) -> 
     running = emulator.healthy(endpoint)
     em = emulator.start(endpoint)
     try:
-        result = deploy(PROJECT_ROOT / "cdktf.out" / "stacks" / EMULATED, fresh_emulator=not running, stream=True)
-
-        def record(attempt: str, expected: str, decision: Any, how: str) -> None:
-            actual = "ALLOW" if decision.allowed else "DENY"
-            result.verdicts.append({"attempt": attempt, "expected": expected, "actual": actual, "how": how,
-                                    "reason": decision.reason})
-            say(f"  [{'ok' if actual == expected else 'WRONG'}] {attempt}: expected {expected}, got {actual} "
-                f"({decision.reason})")
-
-        drill_organization.organization_attempts(clients(endpoint, organization.config.region), record,
-                                                 organization=organization.config)
-        return result
+        return deploy_and_drill(endpoint, fresh_emulator=not running, say=say)
     finally:
         if not keep_emulator and not running:  # an emulator that was already running (e.g. `local`'s) stays up
             emulator.stop(em)
