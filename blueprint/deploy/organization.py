@@ -84,6 +84,11 @@ def deploy_and_drill(endpoint: str, *, fresh_emulator: bool, say: Callable[[str]
 
     (organization,) = load_selection(PROJECT_ROOT / "environments", only=[EMULATED],
                                      display_root=PROJECT_ROOT).organizations
+    assert organization.config.emulator is not None
+    if organization.config.emulator.endpoint != endpoint:  # its provider was synthesized for that endpoint
+        raise ValueError(f"environments/{EMULATED}.yaml: emulator.endpoint = "
+                         f"{organization.config.emulator.endpoint!r}, but the emulator runs at {endpoint!r}. Fix: give "
+                         "both files the same endpoint (the organization deploys into local's emulator)")
     result = deploy(PROJECT_ROOT / "cdktf.out" / "stacks" / EMULATED, fresh_emulator=fresh_emulator,
                     stream=mode is None, mode=mode, log_path=log_path)
 
