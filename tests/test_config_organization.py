@@ -254,6 +254,9 @@ def test_an_environment_in_two_organizations_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = _project(tmp_path, "organization", lambda data: None)
+    prod = yaml.safe_load((project / "environments" / "prod.yaml").read_text(encoding="utf-8"))
+    del prod["delegated_accounts"]  # delegating to the other organization's accounts would be a second problem
+    (project / "environments" / "prod.yaml").write_text(yaml.safe_dump(prod), encoding="utf-8")
     other = yaml.safe_load(yaml.safe_dump(GOOD))
     other["management_account_id"] = "777777777777"
     other["workloads"] = {"prod": other["workloads"]["prod"]}

@@ -811,10 +811,14 @@ def load_selection(
                 problems.extend(exc.problems)
     memberships, membership_problems = organization_memberships(members)
     problems.extend(membership_problems)
+    # an organization file that did not load makes no member: its own problem is then the one to fix
+    organizations_loaded = not problems
     for name, environment in sorted(loaded.items()):
-        if environment.config.delegated_accounts is not None and name not in memberships:
+        if organizations_loaded and environment.config.delegated_accounts is not None and name not in memberships:
             problems.append(
-                f"{environment.source}: delegated_accounts: no cloud organization file names {shown(name)} among "
+                f"{environment.source}: delegated_accounts = "
+                f"{shown(environment.config.delegated_accounts.model_dump(exclude_none=True))}: no cloud "
+                f"organization file names {shown(name)} among "
                 "its workloads, and only a member account can deliver to the organization's accounts. Fix: add "
                 f"{name} to the workloads of environments/organization.yaml, or remove delegated_accounts.")
     if problems:
