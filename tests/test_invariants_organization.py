@@ -100,7 +100,9 @@ def test_one_stack_per_organization_file_and_its_own_state(outdir: Path,
                                                            organizations: dict[str, LoadedOrganization]) -> None:
     assert sorted(p.name for p in (outdir / "stacks").iterdir()) == sorted(ORGANIZATIONS)
     cloud, local = stack(outdir, "organization"), stack(outdir, "organization-local")
-    (provider,) = cloud["provider"]["aws"]
+    # the default provider is the management account's; the aliases of the delegated accounts are
+    # tests/test_invariants_org_delegated.py's
+    (provider,) = [p for p in cloud["provider"]["aws"] if "alias" not in p]
     assert provider["allowed_account_ids"] == [organizations["organization"].config.management_account_id]
     assert "endpoints" not in provider
     assert cloud["terraform"]["backend"]["s3"]["key"] == "ai-platform/organization/terraform.tfstate"
