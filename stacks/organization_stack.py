@@ -87,6 +87,7 @@ class OrganizationStack(TerraformStack):
             protected_policy_names=guardrails.protected_policy_names,
             perimeter_services=config.data_perimeter.services,
             trusted_accounts=sorted({*config.data_perimeter.trusted_accounts, *elb_accounts}),
+            security_service_administrator_arns=self._security_service_administrators(delegations),
         ))
         self.structure = structure
         self.providers: dict[str, AwsProvider] = {}
@@ -142,6 +143,14 @@ class OrganizationStack(TerraformStack):
                 management={region: self._management_provider(region) for region in regions},
                 administrator={region: self._delegated_provider("security_tooling", tooling.account_id, region)
                                for region in regions})
+
+    def _security_service_administrators(self, delegations: Sequence[EnvironmentDelegation]) -> list[str]:
+        """The access role of the security-tooling account, when an environment delegates to it: the guardrails
+        deny everyone else altering the security services (its detector feature is an UpdateDetector)."""
+        tooling = self.config.security_accounts.security_tooling
+        if not any(d.security_tooling for d in delegations) or tooling is None or tooling.account_id is None:
+            return []
+        return [f"arn:aws:iam::{tooling.account_id}:role/{self.config.security_accounts.access_role_name}"]
 
     def _delegated_provider(self, role: str, account_id: str, region: str) -> AwsProvider:
         """One alias per (delegated account, region): the access role of the account, which AWS Organizations

@@ -435,3 +435,44 @@ def test_props_refuse_a_deployer_of_another_account_and_the_management_account_a
     with pytest.raises(ValidationError, match="not one of"):
         DelegatedAdministrationProps(admin_account_id="666666666666", management_account_id="444444444444",
                                      regions=["eu-west-1"], aggregation_region="eu-central-1")
+
+    from zero_trust_ai.organization_guardrails import OrganizationGuardrailsProps
+
+    base = {"allowed_regions": ["eu-west-1"], "global_service_actions": ["iam:*"], "break_glass_role_names": ["bg"],
+            "deployer_role_names": ["dp"], "protected_role_names": ["pr"], "perimeter_services": ["s3"]}
+    for wildcard in ("arn:aws:iam::*:role/OrganizationAccountAccessRole", "arn:aws:iam::666666666666:role/*"):
+        with pytest.raises(ValidationError, match="one role of one account"):
+            OrganizationGuardrailsProps(**base, security_service_administrator_arns=[wildcard])
+
+
+# -- the guardrails let the stack configure the security-tooling account, and only that ---------------------------
+
+
+def test_the_access_role_of_the_security_tooling_account_alone_may_configure_its_security_services(
+        stack: dict[str, Any], organization: LoadedOrganization) -> None:
+    """The detector's S3 protection is a guardduty:UpdateDetector and Security Hub's settings an
+    UpdateSecurityHubConfiguration, both in DenyAlteringSecurityServices: exempt exactly the organization stack's
+    access role in the security-tooling account (by ARN), not the same role name elsewhere, and never from
+    disabling a service."""
+    org_reference = re.compile(r"\$\{aws_organizations_organization\.[\w-]+\.id\}")
+    scps = [json.loads(org_reference.sub(ORG_ID, body["content"]))
+            for body in resources(stack, "aws_organizations_policy").values()
+            if body["type"] == "SERVICE_CONTROL_POLICY"]
+    full = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    role = organization.config.security_accounts.access_role_name
+
+    def attempt(account: str, action: str, resource: str) -> Decision:
+        return evaluate(Request(f"arn:aws:iam::{account}:role/{role}", action, resource,
+                                {"aws:RequestedRegion": "eu-west-1", "aws:PrincipalOrgID": ORG_ID}),
+                        identity_policies=[ADMINISTRATOR], scps=[[full, *scps]])
+
+    detector = "arn:aws:guardduty:eu-west-1:{}:detector/d"
+    hub = "arn:aws:securityhub:eu-west-1:{}:hub/default"
+    assert attempt("666666666666", "guardduty:UpdateDetector", detector.format("666666666666")).allowed
+    assert attempt("666666666666", "securityhub:UpdateSecurityHubConfiguration", hub.format("666666666666")).allowed
+    for account in ("333333333333", "555555555555"):  # a workload account, the log-archive account
+        denied = attempt(account, "guardduty:UpdateDetector", detector.format(account))
+        assert not denied.allowed and "DenyAlteringSecurityServices" in denied.reason
+    for action, resource in (("guardduty:DeleteDetector", detector), ("securityhub:DisableSecurityHub", hub)):
+        denied = attempt("666666666666", action, resource.format("666666666666"))
+        assert not denied.allowed and "DenyDisablingSecurityServices" in denied.reason

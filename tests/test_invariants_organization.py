@@ -216,8 +216,12 @@ def test_security_services_cannot_be_disabled_except_by_break_glass(
     assert {"cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors", "guardduty:UpdateDetector",
             "guardduty:CreateFilter", "securityhub:BatchDisableStandards", "config:PutConfigurationRecorder",
             "config:DeleteConfigRule"} <= set(altering["Action"])
-    assert altering["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": role_arns(
-        [*config.guardrails.break_glass_role_names, *config.guardrails.deployer_role_names])}}
+    # plus, exactly, the organization stack's access role in the security-tooling account when environments delegate
+    # to it (tests/test_invariants_org_delegated.py)
+    administrators = ([f"arn:aws:iam::666666666666:role/{config.security_accounts.access_role_name}"]
+                      if not config.is_emulated else [])
+    assert altering["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [*role_arns(
+        [*config.guardrails.break_glass_role_names, *config.guardrails.deployer_role_names]), *administrators]}}
     assert not set(disabling["Action"]) & set(altering["Action"])
 
 
@@ -348,6 +352,7 @@ def test_the_configuration_bounds_keep_every_policy_under_the_limit() -> None:
         # the configured trusted accounts plus one ELB account per allowed region
         trusted_accounts=[f"{i:012d}" for i in range(bound(DataPerimeterConfig, "trusted_accounts")
                                                      + bound(GuardrailsConfig, "allowed_regions"))],
+        security_service_administrator_arns=[f"arn:aws:iam::{i:012d}:role/{'r' * 64}" for i in range(2)],
     )
     assert all(len(a) == 64 for a in worst.global_service_actions)
     assert limit_problems(worst) == []
