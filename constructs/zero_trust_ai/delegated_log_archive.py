@@ -27,6 +27,11 @@ class DelegatedLogArchiveProps(BaseModel):
         pattern=r"^arn:aws:iam::\d{12}:role/[\w+=,.@/-]{1,64}$",
         description="The role terraform runs as in the log-archive account: admitted to *list* the buckets only "
         "(terraform's refresh of a bucket is a HeadBucket, an s3:ListBucket); it reads no object.")
+    force_destroy: bool = Field(default=False, description="Only for the emulator: destroy non-empty buckets. "
+                                "Default: refuse.")
+    eventbridge_notifications: bool = Field(
+        default=True, description="Object events to EventBridge. Default: on (off only in the emulator, which "
+        "never returns the setting).")
 
     @model_validator(mode="after")
     def _deployer_in_the_archive_account(self) -> DelegatedLogArchiveProps:
@@ -60,7 +65,8 @@ class DelegatedLogArchive(PlatformConstruct):
         self.log_archive = LogArchive(self, "log_archive", props=LogArchiveProps(
             name_prefix=contract.archive_prefix, account_id=contract.log_archive_account_id,
             delivering_account_id=contract.workload_account_id, region=contract.region,
-            object_lock_days=props.object_lock_days), logs_key=self.key)
+            object_lock_days=props.object_lock_days, force_destroy=props.force_destroy,
+            eventbridge_notifications=props.eventbridge_notifications), logs_key=self.key)
         self.trail_arn = self.log_archive.accept_trail(trail_name=contract.trail_name)
         self.log_archive.accept_load_balancer_logs(prefix=contract.load_balancer_log_prefix)
         for bucket in (self.log_archive.archive, self.log_archive.access_logs):
