@@ -476,3 +476,21 @@ def test_the_access_role_of_the_security_tooling_account_alone_may_configure_its
     for action, resource in (("guardduty:DeleteDetector", detector), ("securityhub:DisableSecurityHub", hub)):
         denied = attempt("666666666666", action, resource.format("666666666666"))
         assert not denied.allowed and "DenyDisablingSecurityServices" in denied.reason
+
+
+def test_an_independent_evaluator_agrees_with_the_drill(stack: dict[str, Any],
+                                                        organization: LoadedOrganization) -> None:
+    """The delegated archive's verdicts, replayed in @cloud-copilot/iam-simulate (tests/parity): every disagreement
+    must be explained in tests/parity/known_differences.yaml."""
+    from blueprint.drill import policy_eval
+    from tests.parity import harness
+
+    assert harness.simulator_available(), "node_modules/@cloud-copilot/iam-simulate missing: run scripts/setup.sh"
+    with policy_eval.recording() as entries:
+        drill(stack, organization, "prod")
+    cases = [harness.Case.from_recorded(f"delegated/{i:03d}/{e.request.action}/"
+                                        f"{e.request.principal_arn.rsplit('/', 1)[-1]}", e)
+             for i, e in enumerate(entries)]
+    comparison = harness.compare(cases, harness.known_differences())
+    assert comparison.total == 27
+    assert not comparison.unexplained, "\n".join(str(d) for d in comparison.unexplained)
