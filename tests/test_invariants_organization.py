@@ -101,7 +101,7 @@ def test_one_stack_per_organization_file_and_its_own_state(outdir: Path,
     assert sorted(p.name for p in (outdir / "stacks").iterdir()) == sorted(ORGANIZATIONS)
     cloud, local = stack(outdir, "organization"), stack(outdir, "organization-local")
     # the default provider is the management account's; the aliases of the delegated accounts are
-    # tests/test_invariants_org_delegated.py's
+    # tests/test_organization_delegated.py's
     (provider,) = [p for p in cloud["provider"]["aws"] if "alias" not in p]
     assert provider["allowed_account_ids"] == [organizations["organization"].config.management_account_id]
     assert "endpoints" not in provider
@@ -217,7 +217,7 @@ def test_security_services_cannot_be_disabled_except_by_break_glass(
             "guardduty:CreateFilter", "securityhub:BatchDisableStandards", "config:PutConfigurationRecorder",
             "config:DeleteConfigRule"} <= set(altering["Action"])
     # plus, exactly, the organization stack's access role in the security-tooling account when environments delegate
-    # to it (tests/test_invariants_org_delegated.py)
+    # to it (tests/test_organization_delegated.py)
     administrators = ([f"arn:aws:iam::666666666666:role/{config.security_accounts.access_role_name}"]
                       if not config.is_emulated else [])
     assert altering["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [*role_arns(

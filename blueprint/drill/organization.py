@@ -17,7 +17,7 @@ with an administrator's identity policy: what it is denied, the guardrails deny.
 The delegated archive (an environment's evidence in the log-archive account) is not in the emulator: moto gives the
 accounts it creates random ids, and the delegated layout needs the configured ones. Its attempts are decided from the
 synthesized bucket and key policies instead (``delegated_archive_attempts``, run by
-tests/test_invariants_org_delegated.py), in the request contexts AWS produces for each caller.
+tests/test_organization_delegated.py), in the request contexts AWS produces for each caller.
 """
 
 from __future__ import annotations
