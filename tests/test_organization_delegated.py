@@ -344,6 +344,11 @@ def test_delegated_administration_in_the_management_and_security_tooling_account
     assert hub_configuration["auto_enable"] is True and hub_configuration["auto_enable_standards"] == "DEFAULT"
     assert hub_configuration["organization_configuration"] == {"configuration_type": "LOCAL"}
     assert hub_configuration["provider"] == tooling and hub_configuration["depends_on"] == [hub_admin_ref]
+    members = {body["account_id"]: body for body in resources(stack, "aws_securityhub_member").values()}
+    assert sorted(members) == ["222222222222", "333333333333"]  # staging and prod: members before the designation
+    for member in members.values():
+        assert member["invite"] is False and member["provider"] == tooling
+        assert member["depends_on"] == [hub_admin_ref]
     _, aggregator = one("aws_securityhub_finding_aggregator")
     assert aggregator["linking_mode"] == "SPECIFIED_REGIONS" and aggregator["specified_regions"] == ["eu-central-1"]
     assert aggregator["provider"] == tooling
@@ -435,6 +440,11 @@ def test_props_refuse_a_deployer_of_another_account_and_the_management_account_a
     with pytest.raises(ValidationError, match="not one of"):
         DelegatedAdministrationProps(admin_account_id="666666666666", management_account_id="444444444444",
                                      regions=["eu-west-1"], aggregation_region="eu-central-1")
+
+    with pytest.raises(ValidationError, match="is not a member account id"):
+        DelegatedAdministrationProps(admin_account_id="666666666666", management_account_id="444444444444",
+                                     regions=["eu-west-1"], aggregation_region="eu-west-1",
+                                     security_hub_members={"eu-west-1": ["666666666666"]})
 
     from zero_trust_ai.organization_guardrails import OrganizationGuardrailsProps
 

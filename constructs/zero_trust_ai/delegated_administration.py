@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.guardduty_organization_configuration_feature impor
 from cdktf_cdktf_provider_aws.organizations_delegated_administrator import OrganizationsDelegatedAdministrator
 from cdktf_cdktf_provider_aws.securityhub_account import SecurityhubAccount
 from cdktf_cdktf_provider_aws.securityhub_finding_aggregator import SecurityhubFindingAggregator
+from cdktf_cdktf_provider_aws.securityhub_member import SecurityhubMember
 from cdktf_cdktf_provider_aws.securityhub_organization_admin_account import SecurityhubOrganizationAdminAccount
 from cdktf_cdktf_provider_aws.securityhub_organization_configuration import (
     SecurityhubOrganizationConfiguration,
@@ -51,6 +52,11 @@ class DelegatedAdministrationProps(BaseModel):
     linked_regions: Sequence[str] = Field(
         default=(), description="Regions whose Security Hub findings the aggregator links in (the organization's "
         "other allowed regions). Default: none -- no finding aggregator (nothing to aggregate).")
+    security_hub_members: Mapping[str, Sequence[str]] = Field(
+        default_factory=dict,
+        description="Existing member accounts to enable Security Hub in, by region (the delegating environments' "
+        "accounts). The local organization configuration auto-enables *new* accounts only; an account that was a "
+        "member before is enabled by the administrator's CreateMembers. Default: none.")
     auto_enable_members: Literal["ALL", "NEW"] = Field(
         default="ALL", description="GuardDuty and its S3 protection for every member (ALL, existing ones too) or for "
         "new members only (NEW). Default: ALL -- a workload that stops running its own detector is covered at once.")
@@ -66,6 +72,13 @@ class DelegatedAdministrationProps(BaseModel):
             raise ValueError(f"aggregation_region {self.aggregation_region!r} is not one of {list(self.regions)}")
         if self.aggregation_region in self.linked_regions:
             raise ValueError("linked_regions must not contain the aggregation region itself")
+        for region, accounts in self.security_hub_members.items():
+            if region not in self.regions:
+                raise ValueError(f"security_hub_members: {region!r} is not one of {list(self.regions)}")
+            for account in accounts:
+                if not (len(account) == 12 and account.isdigit()) or account in (self.admin_account_id,
+                                                                                   self.management_account_id):
+                    raise ValueError(f"security_hub_members[{region!r}]: {account!r} is not a member account id")
         return self
 
 
@@ -133,6 +146,12 @@ class DelegatedAdministration(PlatformConstruct):
                 organization_configuration=SecurityhubOrganizationConfigurationOrganizationConfiguration(
                     configuration_type="LOCAL"),
                 provider=to_admin, depends_on=[hub_admin])
+            # an organization account needs no invitation: CreateMembers by the delegated administrator makes it a
+            # member, enabling Security Hub and the default standards there if it is off
+            # (https://docs.aws.amazon.com/goto/WebAPI/securityhub-2018-10-26/CreateMembers)
+            for account in sorted(props.security_hub_members.get(region, ())):
+                SecurityhubMember(self, f"security_hub_member_{rid}_{account}", account_id=account, invite=False,
+                                  provider=to_admin, depends_on=[hub_admin])
             self.detectors[region], self.security_hubs[region] = detector, hub
             self.guardduty_admins[region], self.security_hub_admins[region] = guardduty_admin, hub_admin
         self.finding_aggregator: SecurityhubFindingAggregator | None = None
