@@ -29,7 +29,8 @@ def build_app(environments: Sequence[LoadedEnvironment], outdir: Path,
         for environment in environments
     ]
     organization_stacks = [OrganizationStack(app, organization.name, config=organization.config,
-                                             project_root_rel=PROJECT_ROOT_FROM_STACK_DIR)
+                                             project_root_rel=PROJECT_ROOT_FROM_STACK_DIR,
+                                             delegations=organization.delegations)
                            for organization in organizations]
     app.platform_stacks = [*stacks, *organization_stacks]  # type: ignore[attr-defined]  # read by stacks.synth
     return app

@@ -1,29 +1,55 @@
 """OrganizationStack: the AWS Organization of the workload environments (``environments/organization*.yaml``).
 
 Deployed from the management account (``npx cdktf deploy organization``). It composes the organization's structure
-(OUs, member accounts) and its guardrails (SCPs, RCP); the policy documents are the guardrail construct's.
+(OUs, member accounts) and its guardrails (SCPs, RCP); the policy documents are the guardrail construct's. For the
+environments that delegate (``delegated_accounts``), it also builds their archives in the log-archive account and
+designates the security-tooling account as GuardDuty's, Security Hub's and AWS Config's delegated administrator,
+through provider aliases that assume ``security_accounts.access_role_name`` in those accounts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from cdktf_cdktf_provider_aws.provider import (
+    AwsProvider,
+    AwsProviderAssumeRole,
+    AwsProviderDefaultTags,
+    AwsProviderEndpoints,
+)
 from constructs import Construct
 
-from stacks.config.model import LocalBackendConfig, OrganizationConfig
+from stacks.config.model import EnvironmentDelegation, LocalBackendConfig, OrganizationConfig
 from zero_trust_ai.base import source_of
+from zero_trust_ai.delegated_accounts import DelegatedArchive
+from zero_trust_ai.delegated_administration import DelegatedAdministration, DelegatedAdministrationProps
+from zero_trust_ai.delegated_log_archive import DelegatedLogArchive, DelegatedLogArchiveProps
 from zero_trust_ai.log_archive import ELB_LOG_DELIVERY_ACCOUNTS
 from zero_trust_ai.organization_guardrails import OrganizationGuardrails, OrganizationGuardrailsProps
 from zero_trust_ai.organization_structure import MemberAccount, OrganizationStructure, OrganizationStructureProps
 
 # Services the emulator must answer for (the organization stack only calls these).
 EMULATED_SERVICES = ("iam", "organizations", "sts")
+# The session name of the organization stack in the delegated accounts (their CloudTrail shows it).
+DELEGATED_SESSION_NAME = "ztai-organization-stack"
+
+
+def name_prefix(environment: str) -> str:
+    """The workload environment's name prefix (the platform stack's ``ztai-<env>``)."""
+    return f"ztai-{environment}"
+
+
+def provider_alias(role: str, region: str) -> str:
+    """``log_archive_eu_west_1``, ``security_tooling_eu_west_1``, ``management_eu_central_1``."""
+    return f"{role}_{region.replace('-', '_')}"
 
 
 class OrganizationStack(TerraformStack):
     """The organization: ``name`` is the file's stem (``organization``, ``organization-local``) and the stack id."""
 
-    def __init__(self, scope: Construct, name: str, *, config: OrganizationConfig, project_root_rel: str) -> None:
+    def __init__(self, scope: Construct, name: str, *, config: OrganizationConfig, project_root_rel: str,
+                 delegations: Sequence[EnvironmentDelegation] = ()) -> None:
         super().__init__(scope, name)
         self.construct_path = name
         self.construct_index: dict[str, dict[str, str]] = {
@@ -61,8 +87,14 @@ class OrganizationStack(TerraformStack):
             protected_policy_names=guardrails.protected_policy_names,
             perimeter_services=config.data_perimeter.services,
             trusted_accounts=sorted({*config.data_perimeter.trusted_accounts, *elb_accounts}),
+            security_service_administrator_arns=self._security_service_administrators(delegations),
         ))
         self.structure = structure
+        self.providers: dict[str, AwsProvider] = {}
+        self.archives: dict[str, DelegatedLogArchive] = {}
+        self.delegated_administration: DelegatedAdministration | None = None
+        if delegations:
+            self._compose_delegations(list(delegations))
         TerraformOutput(self, "organization_id", value=structure.organization.id)
         TerraformOutput(self, "root_id", value=structure.root_id)
         TerraformOutput(self, "workload_ou_ids", value={env: unit.id
@@ -70,9 +102,91 @@ class OrganizationStack(TerraformStack):
         TerraformOutput(self, "account_ids", value={key: account.id for key, account in structure.accounts.items()})
         TerraformOutput(self, "policy_ids", value={key: policy.id for key, policy in self.guardrails.policies.items()})
 
+    def _compose_delegations(self, delegations: list[EnvironmentDelegation]) -> None:
+        """The archives in the log-archive account and the delegated administration (README "Delegated
+        accounts"). The loader refuses delegated_accounts in the emulator, so this is a cloud organization."""
+        config = self.config
+        if config.is_emulated:
+            raise ValueError(f"{self.env_name}: an emulated organization has no delegated accounts (the loader "
+                             "refuses delegated_accounts in the emulator)")
+        accounts = config.security_accounts
+        archives = [d for d in delegations if d.log_archive]
+        if archives:
+            log_archive = accounts.log_archive
+            if log_archive is None or log_archive.account_id is None:
+                raise ValueError(f"{self.env_name}: environments deliver to a log-archive account, but "
+                                 "security_accounts.log_archive has no account_id")
+            role = f"arn:aws:iam::{log_archive.account_id}:role/{accounts.access_role_name}"
+            for delegation in archives:
+                contract = DelegatedArchive(
+                    name_prefix=name_prefix(delegation.environment), workload_account_id=delegation.account_id,
+                    log_archive_account_id=log_archive.account_id, region=delegation.region)
+                provider = self._delegated_provider("log_archive", log_archive.account_id, delegation.region)
+                self.archives[delegation.environment] = DelegatedLogArchive(
+                    self, f"archive_{delegation.environment.replace('-', '_')}", provider=provider,
+                    props=DelegatedLogArchiveProps(archive=contract, object_lock_days=delegation.object_lock_days,
+                                                   deployer_role_arn=role))
+        tooled = [d for d in delegations if d.security_tooling]
+        if tooled:
+            tooling = accounts.security_tooling
+            if tooling is None or tooling.account_id is None:
+                raise ValueError(f"{self.env_name}: environments delegate to a security-tooling account, but "
+                                 "security_accounts.security_tooling has no account_id")
+            regions = sorted({d.region for d in tooled})
+            home = config.region if config.region in regions else regions[0]
+            self.delegated_administration = DelegatedAdministration(
+                self, "delegated_administration", structure=self.structure,
+                props=DelegatedAdministrationProps(
+                    admin_account_id=tooling.account_id, management_account_id=config.management_account_id,
+                    regions=regions, aggregation_region=home,
+                    linked_regions=[r for r in config.guardrails.allowed_regions if r != home],
+                    security_hub_members={region: sorted({d.account_id for d in tooled if d.region == region})
+                                          for region in regions}),
+                management={region: self._management_provider(region) for region in regions},
+                administrator={region: self._delegated_provider("security_tooling", tooling.account_id, region)
+                               for region in regions})
+
+    def _security_service_administrators(self, delegations: Sequence[EnvironmentDelegation]) -> list[str]:
+        """The access role of the security-tooling account, when an environment delegates to it: the guardrails
+        deny everyone else altering the security services (its detector feature is an UpdateDetector)."""
+        tooling = self.config.security_accounts.security_tooling
+        if not any(d.security_tooling for d in delegations) or tooling is None or tooling.account_id is None:
+            return []
+        return [f"arn:aws:iam::{tooling.account_id}:role/{self.config.security_accounts.access_role_name}"]
+
+    def _delegated_provider(self, role: str, account_id: str, region: str) -> AwsProvider:
+        """One alias per (delegated account, region): the access role of the account, which AWS Organizations
+        creates in the accounts it creates (https://docs.aws.amazon.com/organizations/latest/userguide/
+        orgs_manage_accounts_access.html); ``allowed_account_ids`` fails the plan if the role lands elsewhere."""
+        alias = provider_alias(role, region)
+        if alias not in self.providers:
+            self.providers[alias] = AwsProvider(
+                self, f"aws_{alias}", alias=alias, region=region, allowed_account_ids=[account_id],
+                assume_role=[AwsProviderAssumeRole(
+                    role_arn=f"arn:aws:iam::{account_id}:role/{self.config.security_accounts.access_role_name}",
+                    session_name=DELEGATED_SESSION_NAME)],
+                default_tags=[AwsProviderDefaultTags(tags=self._tags())])
+        return self.providers[alias]
+
+    def _management_provider(self, region: str) -> AwsProvider | None:
+        """The management account in ``region``: the default provider in the organization's region, an alias in
+        any other (GuardDuty's and Security Hub's administrator designations are regional)."""
+        if region == self.config.region:
+            return None
+        alias = provider_alias("management", region)
+        if alias not in self.providers:
+            self.providers[alias] = AwsProvider(
+                self, f"aws_{alias}", alias=alias, region=region,
+                allowed_account_ids=[self.config.management_account_id],
+                default_tags=[AwsProviderDefaultTags(tags=self._tags())])
+        return self.providers[alias]
+
+    def _tags(self) -> dict[str, str]:
+        return {"ztai:environment": self.env_name, "ztai:managed-by": "cdktf", **self.config.tags}
+
     def _configure_provider(self, project_root_rel: str) -> None:
         config = self.config
-        tags = {"ztai:environment": self.env_name, "ztai:managed-by": "cdktf", **config.tags}
+        tags = self._tags()
         if config.emulator is None:
             AwsProvider(self, "aws", region=config.region, allowed_account_ids=[config.management_account_id],
                         default_tags=[AwsProviderDefaultTags(tags=tags)])

@@ -100,7 +100,9 @@ def test_one_stack_per_organization_file_and_its_own_state(outdir: Path,
                                                            organizations: dict[str, LoadedOrganization]) -> None:
     assert sorted(p.name for p in (outdir / "stacks").iterdir()) == sorted(ORGANIZATIONS)
     cloud, local = stack(outdir, "organization"), stack(outdir, "organization-local")
-    (provider,) = cloud["provider"]["aws"]
+    # the default provider is the management account's; the aliases of the delegated accounts are
+    # tests/test_organization_delegated.py's
+    (provider,) = [p for p in cloud["provider"]["aws"] if "alias" not in p]
     assert provider["allowed_account_ids"] == [organizations["organization"].config.management_account_id]
     assert "endpoints" not in provider
     assert cloud["terraform"]["backend"]["s3"]["key"] == "ai-platform/organization/terraform.tfstate"
@@ -214,8 +216,12 @@ def test_security_services_cannot_be_disabled_except_by_break_glass(
     assert {"cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors", "guardduty:UpdateDetector",
             "guardduty:CreateFilter", "securityhub:BatchDisableStandards", "config:PutConfigurationRecorder",
             "config:DeleteConfigRule"} <= set(altering["Action"])
-    assert altering["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": role_arns(
-        [*config.guardrails.break_glass_role_names, *config.guardrails.deployer_role_names])}}
+    # plus, exactly, the organization stack's access role in the security-tooling account when environments delegate
+    # to it (tests/test_organization_delegated.py)
+    administrators = ([f"arn:aws:iam::666666666666:role/{config.security_accounts.access_role_name}"]
+                      if not config.is_emulated else [])
+    assert altering["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [*role_arns(
+        [*config.guardrails.break_glass_role_names, *config.guardrails.deployer_role_names]), *administrators]}}
     assert not set(disabling["Action"]) & set(altering["Action"])
 
 
@@ -346,6 +352,7 @@ def test_the_configuration_bounds_keep_every_policy_under_the_limit() -> None:
         # the configured trusted accounts plus one ELB account per allowed region
         trusted_accounts=[f"{i:012d}" for i in range(bound(DataPerimeterConfig, "trusted_accounts")
                                                      + bound(GuardrailsConfig, "allowed_regions"))],
+        security_service_administrator_arns=[f"arn:aws:iam::{i:012d}:role/{'r' * 64}" for i in range(2)],
     )
     assert all(len(a) == 64 for a in worst.global_service_actions)
     assert limit_problems(worst) == []

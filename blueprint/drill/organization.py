@@ -8,9 +8,16 @@ organization, and neither applies to the management account. moto enforces none 
 
     from blueprint.drill import organization as drill_organization
     drill_organization.organization_attempts(client, record, organization=config)  # config: OrganizationConfig
+    drill_organization.delegated_archive_attempts(record, archive=contract, bucket_policy=..., key_policy=...,
+                                                  key_arn=..., organization_id=...)  # a delegated archive
 
 Every attempt's principal is a role of a member account found in the emulator (the workload environment's OU),
 with an administrator's identity policy: what it is denied, the guardrails deny.
+
+The delegated archive (an environment's evidence in the log-archive account) is not in the emulator: moto gives the
+accounts it creates random ids, and the delegated layout needs the configured ones. Its attempts are decided from the
+synthesized bucket and key policies instead (``delegated_archive_attempts``, run by
+tests/test_organization_delegated.py), in the request contexts AWS produces for each caller.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any
 
 from blueprint.drill.policy_eval import Decision, Request, evaluate
 from stacks.config.model import OrganizationConfig, known_regions
+from zero_trust_ai.delegated_accounts import DelegatedArchive
 
 ORGANIZATION = "evaluated from the organization's SCPs/RCPs as deployed (read through the Organizations API)"
 Record = Callable[[str, str, Decision, str], None]
@@ -263,3 +271,106 @@ def organization_attempts(client: Callable[[str], Any], record: Record, *,
                           "aws:SourceArn": f"arn:aws:cloudtrail:{region}:{OUTSIDE_ACCOUNT}:trail/theirs"},
                          grant={"Service": "cloudtrail.amazonaws.com"}))
     return deployed
+
+
+DELEGATED = "evaluated from the delegated archive's synthesized bucket and key policies (cross-account)"
+# Another member account of the organization (dev in environments/organization.yaml): its trail is not the archive's.
+OTHER_MEMBER_ACCOUNT = "111111111111"
+
+
+def delegated_archive_attempts(record: Record, *, archive: DelegatedArchive, bucket_policy: dict[str, Any],
+                               key_policy: dict[str, Any], key_arn: str, organization_id: str,
+                               other_account: str = OTHER_MEMBER_ACCOUNT) -> None:
+    """Record the verdicts of the archive a workload account delivers into, in the log-archive account: its own
+    administrator (AdministratorAccess) erases evidence or re-configures the bucket or the key -> DENY (cross-account
+    access needs an Allow in the resource policy, which grants the workload nothing but DescribeKey, and the explicit
+    Deny on aws:PrincipalAccount holds even beside a statement that would grant it); CloudTrail and the log delivery
+    service deliver for the workload -> ALLOW, CloudTrail for another account's trail -> DENY. ``bucket_policy`` and
+    ``key_policy``: the synthesized documents with the bucket and key references resolved (``key_arn``)."""
+    workload, owner, region = archive.workload_account_id, archive.log_archive_account_id, archive.region
+    bucket = f"arn:aws:s3:::{archive.archive_bucket_name}"
+    trail_object = f"{bucket}/AWSLogs/{workload}/CloudTrail/{region}/2026/12/02/{workload}_CloudTrail_x.json.gz"
+    admin = f"arn:aws:iam::{workload}:role/drill-workload-admin"
+    # What AWS puts in every signed request of an organization member over TLS (the caller's org, the transport).
+    signed = {"aws:PrincipalOrgID": organization_id, "aws:SecureTransport": "true", "aws:RequestedRegion": region}
+
+    def by_admin(action: str, resource: str, *, policy: dict[str, Any], context: dict[str, Any] | None = None
+                 ) -> Decision:
+        return evaluate(Request(admin, action, resource, {**signed, **(context or {})}, resource_account=owner),
+                        identity_policies=[ADMINISTRATOR], resource_policies=[policy])
+
+    def granting_the_workload(policy: dict[str, Any]) -> dict[str, Any]:
+        """The policy plus a (mistaken) Allow of everything to the workload account: the explicit Deny must hold."""
+        mistake = {"Sid": "GrantedByMistake", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{workload}:root"},
+                   "Action": "*", "Resource": "*"}
+        return {**policy, "Statement": [*policy["Statement"], mistake]}
+
+    def say(attempt: str, expected: str, decision: Decision) -> None:
+        record(attempt, expected, decision, DELEGATED)
+
+    version = {"s3:versionid": "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"}
+    for policy, how in ((bucket_policy, ""), (granting_the_workload(bucket_policy), ", even granted by mistake")):
+        say(f"the workload account's admin deletes an archived trail log{how}", "DENY",
+            by_admin("s3:DeleteObject", trail_object, policy=policy))
+        say(f"the workload account's admin deletes a version of an archived log{how}", "DENY",
+            by_admin("s3:DeleteObjectVersion", trail_object, policy=policy, context=version))
+        say(f"the workload account's admin rewrites the archive's bucket policy{how}", "DENY",
+            by_admin("s3:PutBucketPolicy", bucket, policy=policy))
+        say(f"the workload account's admin puts a lifecycle rule on the archive{how}", "DENY",
+            by_admin("s3:PutLifecycleConfiguration", bucket, policy=policy))
+        say(f"the workload account's admin suspends the archive's versioning{how}", "DENY",
+            by_admin("s3:PutBucketVersioning", bucket, policy=policy))
+        say(f"the workload account's admin shortens an archived log's retention{how}", "DENY",
+            by_admin("s3:PutObjectRetention", trail_object, policy=policy))
+    for policy, how in ((key_policy, ""), (granting_the_workload(key_policy), ", even granted by mistake")):
+        say(f"the workload account's admin schedules the deletion of the archive key{how}", "DENY",
+            by_admin("kms:ScheduleKeyDeletion", key_arn, policy=policy))
+        say(f"the workload account's admin rewrites the archive key's policy{how}", "DENY",
+            by_admin("kms:PutKeyPolicy", key_arn, policy=policy))
+    say("the workload account's admin describes the archive key (its trail names it)", "ALLOW",
+        by_admin("kms:DescribeKey", key_arn, policy=key_policy))
+    say("the workload account's admin decrypts with the archive key", "DENY",
+        by_admin("kms:Decrypt", key_arn, policy=key_policy))
+
+    def by_service(service: str, action: str, resource: str, context: dict[str, Any], policy: dict[str, Any]
+                   ) -> Decision:
+        # A service principal is authorized by the resource policy alone; AWS sets aws:SourceAccount/aws:SourceArn
+        # to the resource it acts for (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+        return evaluate(Request(service, action, resource, {"aws:SecureTransport": "true", **context},
+                                resource_account=owner), identity_policies=[], resource_policies=[policy])
+
+    trail = {"aws:SourceArn": archive.trail_arn, "aws:SourceAccount": workload, "aws:SourceOrgID": organization_id}
+    put = {**trail, "s3:x-amz-acl": "bucket-owner-full-control",
+           "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}
+    say("CloudTrail checks the archive's ACL for the workload's trail", "ALLOW",
+        by_service("cloudtrail.amazonaws.com", "s3:GetBucketAcl", bucket, trail, bucket_policy))
+    say("CloudTrail delivers the workload's trail into the archive", "ALLOW",
+        by_service("cloudtrail.amazonaws.com", "s3:PutObject", trail_object, put, bucket_policy))
+    say("CloudTrail encrypts the workload trail's log file with the archive key", "ALLOW",
+        by_service("cloudtrail.amazonaws.com", "kms:GenerateDataKey", key_arn,
+                   {**trail, "kms:EncryptionContext:aws:cloudtrail:arn": archive.trail_arn}, key_policy))
+    other_trail = f"arn:aws:cloudtrail:{region}:{other_account}:trail/{archive.trail_name}"
+    other = {"aws:SourceArn": other_trail, "aws:SourceAccount": other_account, "aws:SourceOrgID": organization_id,
+             "s3:x-amz-acl": "bucket-owner-full-control", "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}
+    say("CloudTrail delivers another account's trail into the archive (its own prefix)", "DENY",
+        by_service("cloudtrail.amazonaws.com", "s3:PutObject",
+                   f"{bucket}/AWSLogs/{other_account}/CloudTrail/{region}/2026/12/02/x.json.gz", other, bucket_policy))
+    say("CloudTrail delivers another account's trail under the workload's prefix", "DENY",
+        by_service("cloudtrail.amazonaws.com", "s3:PutObject", trail_object, other, bucket_policy))
+    say("CloudTrail encrypts another account's trail log with the archive key", "DENY",
+        by_service("cloudtrail.amazonaws.com", "kms:GenerateDataKey", key_arn,
+                   {**other, "kms:EncryptionContext:aws:cloudtrail:arn": other_trail}, key_policy))
+    # The log delivery service acts for the account's delivery resources in the workload's region.
+    flow = {"aws:SourceAccount": workload, "aws:SourceArn": f"arn:aws:logs:{region}:{workload}:delivery-source:vpc",
+            "aws:SourceOrgID": organization_id}
+    flow_object = f"{bucket}/AWSLogs/{workload}/vpcflowlogs/{region}/2026/12/02/{workload}_vpcflowlogs_x.log.gz"
+    say("the log delivery service delivers the workload's VPC flow logs into the archive", "ALLOW",
+        by_service("delivery.logs.amazonaws.com", "s3:PutObject", flow_object,
+                   {**flow, "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}, bucket_policy))
+    say("the log delivery service encrypts the workload's flow logs with the archive key", "ALLOW",
+        by_service("delivery.logs.amazonaws.com", "kms:GenerateDataKey", key_arn, flow, key_policy))
+    other_flow = {"aws:SourceAccount": other_account, "aws:SourceOrgID": organization_id,
+                  "aws:SourceArn": f"arn:aws:logs:{region}:{other_account}:delivery-source:vpc"}
+    say("the log delivery service delivers another account's flow logs into the archive", "DENY",
+        by_service("delivery.logs.amazonaws.com", "s3:PutObject",
+                   f"{bucket}/AWSLogs/{other_account}/vpcflowlogs/{region}/x.log.gz", other_flow, bucket_policy))

@@ -724,7 +724,11 @@ def classify(scanned: Scan, indexes: Mapping[str, tuple[dict[str, str], dict[str
         for rendering in sorted(renderings):
             covered = tuple(sorted(readable.get((check_id, type_name), set()) - {rendering}))
             result.blind_spots.append(Blindness(check_id, type_name, rendering, covered))
-    result.unused_suppressions = [s for n, s in enumerate(suppressions) if n not in used]
+    # an entry scoped to environments none of which was gated here (the organization stack's, when only the
+    # workload stacks were synthesized) cannot be judged stale by this run
+    gated = set(result.environments)
+    result.unused_suppressions = [s for n, s in enumerate(suppressions) if n not in used
+                                  and (not s.environments or gated & set(s.environments))]
     return result
 
 

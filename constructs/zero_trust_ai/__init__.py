@@ -123,6 +123,11 @@ _EXPORTS: dict[str, str] = {
     "MemberAccount": "organization_structure",
     "OrganizationGuardrails": "organization_guardrails",
     "OrganizationGuardrailsProps": "organization_guardrails",
+    "DelegatedArchive": "delegated_accounts",
+    "DelegatedLogArchive": "delegated_log_archive",
+    "DelegatedLogArchiveProps": "delegated_log_archive",
+    "DelegatedAdministration": "delegated_administration",
+    "DelegatedAdministrationProps": "delegated_administration",
     # shared value types (no cdktf)
     "Capability": "capabilities",
     "InvalidInput": "validation",
@@ -141,6 +146,11 @@ __all__ = [  # literal, so static tools see it; tests/test_library_api.py checks
     "ContentFilter",
     "DataLake",
     "DataLakeProps",
+    "DelegatedAdministration",
+    "DelegatedAdministrationProps",
+    "DelegatedArchive",
+    "DelegatedLogArchive",
+    "DelegatedLogArchiveProps",
     "DeniedTopic",
     "DnsFirewall",
     "DnsFirewallProps",
@@ -248,6 +258,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from zero_trust_ai.audit_trail import AuditTrail, AuditTrailProps
     from zero_trust_ai.capabilities import Capability
     from zero_trust_ai.data_lake import DataLake, DataLakeProps
+    from zero_trust_ai.delegated_accounts import DelegatedArchive
+    from zero_trust_ai.delegated_administration import DelegatedAdministration, DelegatedAdministrationProps
+    from zero_trust_ai.delegated_log_archive import DelegatedLogArchive, DelegatedLogArchiveProps
     from zero_trust_ai.dns_firewall import DnsFirewall, DnsFirewallProps
     from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
     from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps

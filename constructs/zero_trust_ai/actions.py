@@ -45,6 +45,22 @@ KMS_DATA_PLANE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:Gene
 # Lambda environments): only through those services (kms:ViaService), and it reads them back on refresh.
 KMS_DEPLOYMENT = KMS_ENCRYPT_DECRYPT
 
+# What the account that *delivers* into another account's archive may never do there (an explicit Deny in the
+# archive's bucket policies, on top of cross-account evaluation, which already needs an Allow the policies never
+# give): erase or re-lock evidence, or change the bucket's policy, lifecycle, versioning, encryption or logging.
+ARCHIVE_TAMPERING = (
+    "s3:BypassGovernanceRetention", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:DeleteObject",
+    "s3:DeleteObjectVersion", "s3:PutBucketAcl", "s3:PutBucketLogging", "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketOwnershipControls", "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration", "s3:PutObjectAcl", "s3:PutObjectLegalHold",
+    "s3:PutObjectRetention", "s3:PutReplicationConfiguration",
+)
+# ... and on the archive key: schedule its deletion, disable it, rewrite its policy, hand out grants.
+KMS_KEY_TAMPERING = (
+    "kms:CreateGrant", "kms:DeleteImportedKeyMaterial", "kms:DisableKey", "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdatePrimaryRegion",
+)
+
 # What a service needs to write encrypted data with a key on a caller's behalf (logs, CloudTrail, SNS).
 KMS_SERVICE_ENCRYPT = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
                        "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")

@@ -259,7 +259,8 @@ CATALOGUE: tuple[Control, ...] = (
         ("Governance", "Identity", "Data"),
         ("ML05",),
         ("tests/test_invariants_organization.py", "tests/test_config_organization.py",
-         "tests/test_organization_e2e.py"),
+         "tests/test_organization_e2e.py", "tests/test_organization_delegated.py",
+         "tests/test_delegated_archive_e2e.py"),
     ),
     Control(
         "ZT-PIPE-1",

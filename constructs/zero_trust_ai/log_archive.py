@@ -32,7 +32,14 @@ class LogArchiveProps(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name_prefix: str = Field(pattern=r"^[a-z0-9-]{3,40}$")
-    account_id: str = Field(pattern=r"^\d{12}$")
+    account_id: str = Field(pattern=r"^\d{12}$", description="The account that owns the archive (its buckets and key).")
+    delivering_account_id: str | None = Field(
+        default=None, pattern=r"^\d{12}$",
+        description="The account whose trail, VPC flow logs and load balancer deliver here, when it is not the owner "
+        "(an organization's log-archive account receiving a workload account's evidence): every delivery grant is "
+        "scoped to it, it may describe the key (to name it in its trail), and the bucket and key policies deny its "
+        "principals every delete and every change of policy, lifecycle, retention and versioning. Default: the owner "
+        "itself (the single-account layout).")
     region: str
     object_lock_days: int = Field(ge=1, le=36500, description="Object Lock retention of every log object.")
     object_lock_mode: str = Field(
@@ -52,6 +59,15 @@ class LogArchiveProps(BaseModel):
                              "give governance_lock_reason or keep COMPLIANCE")
         return self
 
+    @property
+    def delivering_account(self) -> str:
+        """The account the delivery grants are scoped to (``delivering_account_id``, else the owner)."""
+        return self.delivering_account_id or self.account_id
+
+    @property
+    def delivers_across_accounts(self) -> bool:
+        return self.delivering_account != self.account_id
+
 
 class LogArchive(PlatformConstruct):
     """Two Object-Lock buckets:
@@ -69,6 +85,7 @@ class LogArchive(PlatformConstruct):
     def __init__(self, scope: Construct, id: str, *, props: LogArchiveProps, logs_key: PlatformKey) -> None:
         super().__init__(scope, id)
         self.props = props
+        self.logs_key = logs_key
         lock = ObjectLock(mode=props.object_lock_mode, days=props.object_lock_days)  # type: ignore[arg-type]
         lifecycle = (
             LifecycleRule(id="to-glacier-ir", transition_to_glacier_ir_days=props.transition_to_glacier_ir_days,
@@ -109,8 +126,8 @@ class LogArchive(PlatformConstruct):
                 eventbridge_notifications=props.eventbridge_notifications,
             ),
         )
-        account = props.account_id
-        # VPC flow logs (log delivery service), scoped to this account's log-delivery sources.
+        account = props.delivering_account
+        # VPC flow logs (log delivery service), scoped to the delivering account's log-delivery sources.
         self.archive.allow_service_delivery(
             sid="VpcFlowLogsDelivery", service="delivery.logs.amazonaws.com",
             prefix=f"AWSLogs/{account}/vpcflowlogs/", source_account=account,
@@ -123,11 +140,69 @@ class LogArchive(PlatformConstruct):
             conditions={"StringEquals": {"aws:SourceAccount": account},
                         "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{props.region}:{account}:*"}},
         )
+        if props.delivers_across_accounts:
+            self._fence_the_delivering_account()
+
+    def _fence_the_delivering_account(self) -> None:
+        """The delivering account writes here through AWS services only. Cross-account access already needs an
+        Allow in the resource policy, which these policies never give its principals
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html);
+        the explicit Denies keep it so whatever statement is added later. ``aws:PrincipalAccount`` is the account of
+        the calling principal (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+        #condition-keys-principalaccount); the services deliver with their own service principal and call none of
+        these actions."""
+        account = self.props.delivering_account
+        for bucket in (self.archive, self.access_logs):
+            bucket.add_to_resource_policy(Statement(
+                sid="DenyDeliveringAccountTampering", effect="Deny", principals={"AWS": "*"},
+                actions=actions.ARCHIVE_TAMPERING, resources=[bucket.bucket_arn, bucket.arn_for_objects()],
+                conditions={"StringEquals": {"aws:PrincipalAccount": account}}))
+        self.logs_key.deny_account(sid="DenyDeliveringAccountKeyTampering", account_id=account,
+                                   key_actions=actions.KMS_KEY_TAMPERING)
+        # The workload names the key in its trail by the alias ARN and reads the key ARN with DescribeKey. A key
+        # policy grant to another account's root delegates to that account's IAM policies, which must allow it
+        # too; cross-account use works only for the operations KMS lists there (DescribeKey is one,
+        # ScheduleKeyDeletion and PutKeyPolicy are not)
+        # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html
+        self.logs_key.grant_aws_principal(sid="DeliveringAccountDescribesKey",
+                                          principal_arn=f"arn:aws:iam::{account}:root",
+                                          key_actions=("kms:DescribeKey",))
+
+    def accept_trail(self, *, trail_name: str) -> str:
+        """Let CloudTrail deliver the delivering account's trail ``trail_name`` (only) into the archive, under
+        ``AWSLogs/<account>/``, encrypted with the logs key; returns the trail's ARN. The statements are the ones
+        CloudTrail documents, each scoped to the trail by ``aws:SourceArn`` and to its account by
+        ``aws:SourceAccount`` (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-
+        cloudtrail.html, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-
+        cloudtrail.html); the key's encryption context names the trail
+        (``kms:EncryptionContext:aws:cloudtrail:arn``)."""
+        account, archive = self.props.delivering_account, self.archive
+        trail_arn = f"arn:aws:cloudtrail:{self.props.region}:{account}:trail/{trail_name}"
+        source = {"StringEquals": {"aws:SourceAccount": account}, "ArnEquals": {"aws:SourceArn": trail_arn}}
+        archive.add_to_resource_policy(Statement(
+            sid="CloudTrailAclCheck", effect="Allow", principals={"Service": "cloudtrail.amazonaws.com"},
+            actions=["s3:GetBucketAcl"], resources=[archive.bucket_arn], conditions=source))
+        archive.add_to_resource_policy(Statement(
+            sid="CloudTrailWrite", effect="Allow", principals={"Service": "cloudtrail.amazonaws.com"},
+            actions=["s3:PutObject"], resources=[archive.arn_for_objects(f"AWSLogs/{account}/")],
+            conditions={**source, "StringEquals": {"aws:SourceAccount": account,
+                                                   "s3:x-amz-acl": "bucket-owner-full-control"}}))
+        self.logs_key.grant_service(
+            sid="CloudTrailEncryptLogs", service="cloudtrail.amazonaws.com",
+            key_actions=("kms:GenerateDataKey",),
+            conditions={"StringEquals": {"aws:SourceAccount": account},
+                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                                       f"arn:aws:cloudtrail:*:{account}:trail/{trail_name}"},
+                        "ArnEquals": {"aws:SourceArn": trail_arn}})
+        self.logs_key.grant_service(sid="CloudTrailDescribeKey", service="cloudtrail.amazonaws.com",
+                                    key_actions=("kms:DescribeKey",), conditions=source)
+        return trail_arn
 
     def accept_load_balancer_logs(self, *, prefix: str) -> None:
-        """Let Elastic Load Balancing deliver access logs of this account under ``<prefix>/AWSLogs/<account>/``
-        of the (SSE-S3) access-log bucket -- the only encryption ALB log delivery supports."""
-        account, region = self.props.account_id, self.props.region
+        """Let Elastic Load Balancing deliver access logs of the delivering account under
+        ``<prefix>/AWSLogs/<account>/`` of the (SSE-S3) access-log bucket -- the only encryption ALB log delivery
+        supports."""
+        account, region = self.props.delivering_account, self.props.region
         resource = self.access_logs.arn_for_objects(f"{prefix}/AWSLogs/{account}/")
         label = "".join(ch for ch in prefix.title() if ch.isalnum())
         legacy_account = ELB_LOG_DELIVERY_ACCOUNTS.get(region)

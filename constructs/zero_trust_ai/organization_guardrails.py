@@ -9,6 +9,7 @@ policies that Organizations attaches to every root, OU and account provide the A
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -102,6 +103,13 @@ class OrganizationGuardrailsProps(BaseModel):
     trusted_accounts: Sequence[str] = Field(
         default=(), description="Outside accounts whose principals (or on whose behalf services) may still use the "
         "organisation's resources. Default: none.")
+    security_service_administrator_arns: Sequence[str] = Field(
+        default=(), max_length=2,
+        description="Exact role ARNs (one account each, no wildcard) that configure the security services for the "
+        "organisation: exempt from DenyAlteringSecurityServices only, never from disabling them. The organization "
+        "stack's access role in the security-tooling account when environments delegate to it (its detector's S3 "
+        "protection is a guardduty:UpdateDetector, Security Hub's settings an UpdateSecurityHubConfiguration). "
+        "Default: none.")
 
     @model_validator(mode="after")
     def _names(self) -> OrganizationGuardrailsProps:
@@ -113,6 +121,10 @@ class OrganizationGuardrailsProps(BaseModel):
         for account in self.trusted_accounts:
             if not (len(account) == 12 and account.isdigit()):
                 raise ValueError(f"trusted_accounts: {account!r} is not an account id")
+        for arn in self.security_service_administrator_arns:
+            if not re.fullmatch(rf"arn:{self.partition}:iam::\d{{12}}:role/[\w+=,.@-]{{1,64}}", arn):
+                raise ValueError(f"security_service_administrator_arns: {arn!r} is not the ARN of one role of one "
+                                 "account (no wildcard, no path)")
         return self
 
     def role_arns(self, names: Sequence[str]) -> list[str]:
@@ -125,8 +137,8 @@ class OrganizationGuardrailsProps(BaseModel):
 def service_control_policies(props: OrganizationGuardrailsProps) -> dict[str, PolicyDocument]:
     """The SCP documents by policy key (each one policy of Organizations)."""
     break_glass = {"ArnNotLike": {"aws:PrincipalArn": props.role_arns(props.break_glass_role_names)}}
-    responders_and_deployers = {"ArnNotLike": {"aws:PrincipalArn": props.role_arns(
-        [*props.break_glass_role_names, *props.deployer_role_names])}}
+    responders_and_deployers = {"ArnNotLike": {"aws:PrincipalArn": [*props.role_arns(
+        [*props.break_glass_role_names, *props.deployer_role_names]), *props.security_service_administrator_arns]}}
     deployers = {"ArnNotLike": {"aws:PrincipalArn": props.role_arns(props.deployer_role_names)}}
     protection = [
         Statement(sid="DenyKeyDeletion", effect="Deny", actions=KEY_DELETION, conditions=break_glass),

@@ -118,6 +118,12 @@ class PlatformKey(PlatformConstruct):
         self.policy.add(Statement(sid=sid, effect="Allow", principals={"AWS": principal_arn}, actions=key_actions,
                                   resources=["*"], conditions=conditions or {}))
 
+    def deny_account(self, *, sid: str, account_id: str, key_actions: Sequence[str]) -> None:
+        """An explicit Deny of ``key_actions`` to every principal of ``account_id`` (``aws:PrincipalAccount``), e.g.
+        the account that only delivers into a key of another account: no later grant can open them."""
+        self.policy.add(Statement(sid=sid, effect="Deny", principals={"AWS": "*"}, actions=key_actions,
+                                  resources=["*"], conditions={"StringEquals": {"aws:PrincipalAccount": account_id}}))
+
     def grant_service(
         self,
         *,
