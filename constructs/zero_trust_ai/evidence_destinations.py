@@ -142,9 +142,11 @@ class DelegatedEvidence(PlatformConstruct):
     Admitting adds nothing: that account's bucket and key policies admit this environment's trail (by its ARN), its
     flow logs (``delivery.logs.amazonaws.com``, this account's sources) and its load balancer's access logs. The trail
     is encrypted with the archive's key, whose ARN this construct reads by alias (data source ``aws_kms_key``:
-    DescribeKey, which the archive key's policy allows this account) -- CloudTrail stores and GetTrail returns the
-    *key* ARN, so an alias ARN in ``kms_key_id`` would plan a change on every run (hashicorp/terraform-provider-aws
-    #694 and #33928). The plan fails while the archive key does not exist yet: deploy the organization first.
+    DescribeKey, which the archive key's policy allows this account; another account's key is named by its key or
+    alias ARN: https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html) -- CloudTrail stores and
+    GetTrail returns the *key* ARN, so an alias ARN in ``kms_key_id`` would plan a change on every run
+    (hashicorp/terraform-provider-aws#694 and #33928). The plan fails while the archive key does not exist yet:
+    deploy the organization first.
     """
 
     implements: ClassVar[tuple[str, ...]] = ()
