@@ -144,5 +144,7 @@ def platform_props(config: EnvironmentConfig, *, name_prefix: str, project_root_
         emulator=emulator,
         organization=None if organization is None else OrganizationMembership(
             management_account_id=organization.management_account_id,
-            organization_id=organization.existing_organization_id),
+            organization_id=organization.existing_organization_id,
+            log_archive_account_id=organization.log_archive_account_id,
+            security_tooling_account_id=organization.security_tooling_account_id),
     )

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from stacks import synth
+from stacks.config import emulator_gaps
 from stacks.config.loader import load_selection
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ CASES: list[tuple[str, Mutation, str, list[str]]] = [
     ("the-emulator-delegates",
      _edit("local", lambda d: d.update(delegated_accounts={"log_archive": "555555555555"})), "local",
      ["delegated_accounts", "the emulator cannot run the delegated layout", "random ids",
-      "'Delegated accounts'", "Fix: remove delegated_accounts from the emulator environment"]),
+      f"'{emulator_gaps.DELEGATED_ACCOUNTS_NAME}'", "Fix: remove delegated_accounts from the emulator environment"]),
     ("access-role-is-a-pattern",
      _edit("organization", lambda d: d["security_accounts"].update(access_role_name="OrganizationAccess*")),
      "organization", ["security_accounts.access_role_name = 'OrganizationAccess*'", "is a pattern",
@@ -147,3 +148,11 @@ def test_the_shipped_files_delegate_staging_and_prod() -> None:
         assert delegation.account_id == environments[name].account_id
         assert delegation.region == environments[name].region
         assert delegation.object_lock_days == environments[name].logging.archive_object_lock_days
+
+
+def test_the_message_names_an_emulator_gap_that_exists() -> None:
+    """The config's message points at the gap by its name: the entry exists, is listed, and says why."""
+    gap = emulator_gaps.DELEGATED_ACCOUNTS
+    assert gap in emulator_gaps.GAPS and gap.control.startswith(emulator_gaps.DELEGATED_ACCOUNTS_NAME)
+    for reason in ("random id", "adopt", "not such a member", "organization configuration"):
+        assert reason in gap.gap

@@ -10,6 +10,7 @@ import pytest
 
 from stacks.config import emulator_gaps
 from tests.conftest import PROJECT_ROOT, Synthesized
+from tests.layouts import delegated_archive, security_tooling
 from tests.tfjson import as_list, by_path, logical_id, path_of, resources, statements, target
 
 CLOUD = ("dev", "staging", "prod")
@@ -28,8 +29,9 @@ def test_trail_is_multi_region_validated_encrypted_and_streams_to_logs(synthesiz
     (trail,) = resources(stack, "aws_cloudtrail").values()
     assert trail["is_multi_region_trail"] is True and trail["include_global_service_events"] is True
     assert trail["enable_log_file_validation"] is True and trail["enable_logging"] is True
-    assert _path(target(stack, trail["kms_key_id"])).endswith("keys/logs/key")
-    assert _path(target(stack, trail["s3_bucket_name"])).endswith("log_archive/archive/bucket")
+    if delegated_archive(synthesized.environments[env_name]) is None:  # else: tests/test_invariants_delegated.py
+        assert _path(target(stack, trail["kms_key_id"])).endswith("keys/logs/key")
+        assert _path(target(stack, trail["s3_bucket_name"])).endswith("log_archive/archive/bucket")
     group = target(stack, trail["cloud_watch_logs_group_arn"].removesuffix(":*"))
     assert group["retention_in_days"] == config.logging.retention_days >= 365 and group["kms_key_id"]
     role = target(stack, trail["cloud_watch_logs_role_arn"])
@@ -51,17 +53,21 @@ def test_each_log_source_gets_scoped_archive_statements(synthesized: Synthesized
                 for p in resources(stack, "aws_s3_bucket_policy").values()}
     archive = statements(policies[f"{env_name}/platform/log_archive/archive/bucket"]["policy"])
     by_sid = {s["Sid"]: s for s in archive}
-    trail_arn = f"arn:aws:cloudtrail:{config.region}:{config.account_id}:trail/ztai-{env_name}-trail"
-    for sid in ("CloudTrailAclCheck", "CloudTrailWrite"):
-        assert by_sid[sid]["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
-        assert by_sid[sid]["Condition"]["ArnEquals"]["aws:SourceArn"] == trail_arn
-        assert by_sid[sid]["Condition"]["StringEquals"]["aws:SourceAccount"] == config.account_id
-    assert by_sid["CloudTrailWrite"]["Resource"].endswith(f"/AWSLogs/{config.account_id}/*")
-    assert by_sid["VpcFlowLogsDelivery"]["Condition"]["StringEquals"]["aws:SourceAccount"] == config.account_id
     sink = statements(policies[f"{env_name}/platform/log_archive/access_logs/bucket"]["policy"])
     alb = [s for s in sink if s["Sid"].startswith("LoadBalancerLogs")]
-    assert len(alb) == 1 and alb[0]["Action"] == "s3:PutObject"
-    assert alb[0]["Resource"].endswith(f"/alb/ztai-{env_name}-serving/AWSLogs/{config.account_id}/*")
+    delegated = delegated_archive(synthesized.environments[env_name]) is not None
+    if delegated:  # the log-archive account admits the trail and the load balancer: nothing local lets them in
+        assert not {"CloudTrailAclCheck", "CloudTrailWrite"} & set(by_sid) and not alb
+    else:
+        trail_arn = f"arn:aws:cloudtrail:{config.region}:{config.account_id}:trail/ztai-{env_name}-trail"
+        for sid in ("CloudTrailAclCheck", "CloudTrailWrite"):
+            assert by_sid[sid]["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+            assert by_sid[sid]["Condition"]["ArnEquals"]["aws:SourceArn"] == trail_arn
+            assert by_sid[sid]["Condition"]["StringEquals"]["aws:SourceAccount"] == config.account_id
+        assert by_sid["CloudTrailWrite"]["Resource"].endswith(f"/AWSLogs/{config.account_id}/*")
+        assert len(alb) == 1 and alb[0]["Action"] == "s3:PutObject"
+        assert alb[0]["Resource"].endswith(f"/alb/ztai-{env_name}-serving/AWSLogs/{config.account_id}/*")
+    assert by_sid["VpcFlowLogsDelivery"]["Condition"]["StringEquals"]["aws:SourceAccount"] == config.account_id
     s3_logs = [s for s in sink if s["Sid"].startswith("AccessLogsFrom")]
     assert s3_logs and all("aws:SourceArn" in s["Condition"]["ArnLike"] for s in s3_logs)
     allowed = [s for s in archive + sink if s["Effect"] == "Allow"]
@@ -136,6 +142,11 @@ def test_never_granted_principal_baseline_comes_from_the_grants(synthesized: Syn
 def test_guardduty_s3_protection_and_security_hub_standard(synthesized: Synthesized, env: str) -> None:
     stack = synthesized.stack(env)
     config = synthesized.environments[env].config
+    if security_tooling(synthesized.environments[env]) is not None:  # the administrator enables both
+        assert not any(resources(stack, t) for t in (
+            "aws_guardduty_detector", "aws_guardduty_detector_feature", "aws_securityhub_account",
+            "aws_securityhub_standards_subscription"))
+        return
     (detector,) = resources(stack, "aws_guardduty_detector").values()
     assert detector["enable"] is True
     (feature,) = resources(stack, "aws_guardduty_detector_feature").values()

@@ -11,6 +11,7 @@ import pytest
 
 from stacks.config import emulator_gaps
 from tests.conftest import PROJECT_ROOT, Synthesized
+from tests.layouts import delegated_archive
 from tests.tfjson import as_list, by_path, egress_built, logical_id, ref, resources, statements, target
 from zero_trust_ai.runtime.token_validator import MAX_TOKEN_TTL_SECONDS, PARAM_JWKS, SSM_PARAMETER_NAMES
 
@@ -30,8 +31,9 @@ def test_load_balancer_is_internal_https_only_and_logged(synthesized: Synthesize
                        if p.startswith("serving_network/")}
     assert {ref(s)[1] for s in lb["subnets"]} == serving_subnets  # type: ignore[index]
     logs = lb["access_logs"]
-    assert logs["enabled"] is True
-    assert target(stack, logs["bucket"])["//"]["metadata"]["path"].endswith("log_archive/access_logs/bucket")
+    assert logs["enabled"] is True and logs["prefix"] == f"alb/ztai-{env_name}-serving"
+    if delegated_archive(synthesized.environments[env_name]) is None:  # else: tests/test_invariants_delegated.py
+        assert target(stack, logs["bucket"])["//"]["metadata"]["path"].endswith("log_archive/access_logs/bucket")
     assert lb["enable_deletion_protection"] is (env_name != "local")
     listeners = list(resources(stack, "aws_lb_listener").values())
     assert listeners, "no listener"

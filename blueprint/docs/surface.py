@@ -219,6 +219,11 @@ def build(environment: str, stack: dict[str, Any]) -> SurfaceMap:
     for body in resources.get("aws_flow_log", {}).values():
         vpc = ref_target(body["vpc_id"])
         destination = ref_target(body["log_destination"])
+        remote = _remote_bucket(surface, body["log_destination"]) if body["log_destination_type"] == "s3" else None
+        if vpc and remote:
+            surface.connect(Edge(vpc_node[vpc[1]], remote, "deliver flow logs", "network metadata",
+                                 "log delivery service, this account's sources only (the archive's policy)"))
+            continue
         if not (vpc and destination):
             continue
         if destination[0] == "aws_s3_bucket":
@@ -406,6 +411,16 @@ def build(environment: str, stack: dict[str, Any]) -> SurfaceMap:
     return surface
 
 
+def _remote_bucket(surface: SurfaceMap, value: Any) -> str | None:
+    """A literal bucket name or ARN (no reference) is a bucket of another account -- the organization's log archive
+    (zero_trust_ai.evidence_destinations.DelegatedEvidence), whose own policies admit this account's writers."""
+    if not isinstance(value, str) or "${" in value:
+        return None
+    name = value.removeprefix("arn:aws:s3:::")
+    return surface.add(Node(f"remote:{name}", f"log-archive account: s3 {name}", "logs",
+                            "another account's archive: its policies admit this writer; nobody here can delete"))
+
+
 def _logical(expression: Any) -> str | None:
     match = REF.search(str(expression))
     return match.group(2) if match else None
@@ -555,9 +570,10 @@ def _serving_and_response(
             surface.connect(Edge("issuer:tokens", node_id, "signs tokens", "scopes invoke / update-routing",
                                  "validator checks issuer, audience, scope, expiry"))
         logs = ref_target(body.get("access_logs", {}).get("bucket"))
-        if logs:
-            surface.connect(Edge(node_id, bucket_node[logs[1]], "access logs", "request logs",
-                                 "ELB log delivery, own prefix only"))
+        remote = _remote_bucket(surface, body.get("access_logs", {}).get("bucket"))
+        if logs or remote:
+            surface.connect(Edge(node_id, bucket_node[logs[1]] if logs else str(remote), "access logs",
+                                 "request logs", "ELB log delivery, own prefix only"))
     for body in resources.get("aws_autoscaling_group", {}).values():
         node_id = f"compute:{body['name']}"
         surface.add(Node(node_id, f"asg {body['name']}", "compute", "IMDSv2; encrypted volumes; no public IP"))
@@ -574,9 +590,13 @@ def _serving_and_response(
         surface.add(Node(node_id, f"cloudtrail {body['name']}", "logs",
                          "multi-region, validated, KMS; management + data-lake data events"))
         archive = ref_target(body["s3_bucket_name"])
+        remote = _remote_bucket(surface, body["s3_bucket_name"])
         if archive:
             surface.connect(Edge(node_id, bucket_node[archive[1]], "deliver trail", "API activity",
                                  "cloudtrail scoped by SourceArn, KMS logs"))
+        elif remote:
+            surface.connect(Edge(node_id, remote, "deliver trail", "API activity",
+                                 "cloudtrail scoped by SourceArn (the archive's policy), KMS archive key"))
         group = ref_target(str(body["cloud_watch_logs_group_arn"]).removesuffix(":*"))
         if group:
             surface.connect(Edge(node_id, f"logs:{group[2]['name']}", "stream events", "API activity",

@@ -249,8 +249,10 @@ def _verify_serving(client: Callable[[str], Any], check: Callable[..., None], pr
                   elb.describe_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"])["Attributes"]}
     check("ALB drops invalid header fields", attributes.get("routing.http.drop_invalid_header_fields.enabled")
           == "true")
+    # this account's access-log sink, or the delegated archive's (DelegatedArchive.access_log_bucket_name)
     check("ALB access logs on", attributes.get("access_logs.s3.enabled") == "true"
-          and attributes.get("access_logs.s3.bucket", "").startswith(f"{prefix}-access-logs-"))
+          and attributes.get("access_logs.s3.bucket", "").startswith((f"{prefix}-access-logs-",
+                                                                       f"{prefix}-org-access-logs-")))
     listeners = elb.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
     check("only an HTTPS:443 listener with the TLS 1.3 policy", listeners and all(
         (listener["Protocol"], listener["Port"], listener.get("SslPolicy"))

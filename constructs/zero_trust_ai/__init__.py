@@ -90,6 +90,9 @@ _EXPORTS: dict[str, str] = {
     "SecurityAlarmsProps": "security_alarms",
     "ThreatDetection": "threat_detection",
     "ThreatDetectionProps": "threat_detection",
+    "EvidenceDestinations": "evidence_destinations",
+    "LocalEvidence": "evidence_destinations",
+    "DelegatedEvidence": "evidence_destinations",
     "SignedFunction": "signed_function",
     "SignedFunctionProps": "signed_function",
     "FunctionCode": "signed_function",
@@ -149,6 +152,7 @@ __all__ = [  # literal, so static tools see it; tests/test_library_api.py checks
     "DelegatedAdministration",
     "DelegatedAdministrationProps",
     "DelegatedArchive",
+    "DelegatedEvidence",
     "DelegatedLogArchive",
     "DelegatedLogArchiveProps",
     "DeniedTopic",
@@ -157,6 +161,7 @@ __all__ = [  # literal, so static tools see it; tests/test_library_api.py checks
     "EmulatorAccommodations",
     "EncryptedLogGroup",
     "EncryptedLogGroupProps",
+    "EvidenceDestinations",
     "ExternalModelApiSettings",
     "FunctionCode",
     "FunctionPackage",
@@ -171,6 +176,7 @@ __all__ = [  # literal, so static tools see it; tests/test_library_api.py checks
     "JwksPublisher",
     "JwksPublisherProps",
     "LifecycleRule",
+    "LocalEvidence",
     "LogArchive",
     "LogArchiveProps",
     "LoggingSettings",
@@ -263,6 +269,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from zero_trust_ai.delegated_log_archive import DelegatedLogArchive, DelegatedLogArchiveProps
     from zero_trust_ai.dns_firewall import DnsFirewall, DnsFirewallProps
     from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
+    from zero_trust_ai.evidence_destinations import DelegatedEvidence, EvidenceDestinations, LocalEvidence
     from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
     from zero_trust_ai.jwks_publisher import JwksPublisher, JwksPublisherProps
     from zero_trust_ai.log_archive import LogArchive, LogArchiveProps

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zero_trust_ai import actions
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
+from zero_trust_ai.evidence_destinations import EvidenceDestinations
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import Statement
 from zero_trust_ai.secure_bucket import SecureBucket
@@ -41,36 +42,21 @@ class AuditTrailProps(BaseModel):
 class AuditTrail(PlatformConstruct):
     """Management events (read and write) of every region plus S3 data events of ``data_buckets``.
 
-    Log files: SSE-KMS with the logs key, digest files for validation, written to ``archive`` under
-    ``AWSLogs/`` (bucket-policy statements scoped to this trail's ARN). Events also stream to an
-    encrypted CloudWatch Logs group through a delivery role, where metric filters raise alarms.
+    Log files and digest files (for validation) go where ``destination`` admits the trail, under ``AWSLogs/``:
+    this account's log archive, SSE-KMS with the logs key (bucket-policy and key-policy statements scoped to this
+    trail's ARN), or the organization's log-archive account, SSE-KMS with that archive's key
+    (:mod:`zero_trust_ai.evidence_destinations`). Events also stream to an encrypted CloudWatch Logs group of this
+    account through a delivery role, where metric filters raise alarms -- in both layouts.
     """
 
     implements: ClassVar[tuple[str, ...]] = ('ZT-LOG-1',)
 
-    def __init__(self, scope: Construct, id: str, *, props: AuditTrailProps, archive: SecureBucket,
+    def __init__(self, scope: Construct, id: str, *, props: AuditTrailProps, destination: EvidenceDestinations,
                  logs_key: PlatformKey, data_buckets: Sequence[SecureBucket]) -> None:
         super().__init__(scope, id)
         region, account = props.region, props.account_id
         self.trail_arn = f"arn:aws:cloudtrail:{region}:{account}:trail/{props.trail_name}"
-        source = {"StringEquals": {"aws:SourceAccount": account}, "ArnEquals": {"aws:SourceArn": self.trail_arn}}
-        archive.add_to_resource_policy(Statement(
-            sid="CloudTrailAclCheck", effect="Allow", principals={"Service": "cloudtrail.amazonaws.com"},
-            actions=["s3:GetBucketAcl"], resources=[archive.bucket_arn], conditions=source))
-        archive.add_to_resource_policy(Statement(
-            sid="CloudTrailWrite", effect="Allow", principals={"Service": "cloudtrail.amazonaws.com"},
-            actions=["s3:PutObject"], resources=[archive.arn_for_objects(f"AWSLogs/{account}/")],
-            conditions={**source, "StringEquals": {"aws:SourceAccount": account,
-                                                   "s3:x-amz-acl": "bucket-owner-full-control"}}))
-        logs_key.grant_service(
-            sid="CloudTrailEncryptLogs", service="cloudtrail.amazonaws.com",
-            key_actions=("kms:GenerateDataKey",),
-            conditions={"StringEquals": {"aws:SourceAccount": account},
-                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
-                                       f"arn:aws:cloudtrail:*:{account}:trail/{props.trail_name}"},
-                        "ArnEquals": {"aws:SourceArn": self.trail_arn}})
-        logs_key.grant_service(sid="CloudTrailDescribeKey", service="cloudtrail.amazonaws.com",
-                               key_actions=("kms:DescribeKey",), conditions=source)
+        delivery = destination.admit_trail(trail_name=props.trail_name, trail_arn=self.trail_arn, account_id=account)
 
         self.log_group = EncryptedLogGroup(
             self, "log_group",
@@ -105,16 +91,16 @@ class AuditTrail(PlatformConstruct):
         self.trail = Cloudtrail(
             self, "trail",
             name=props.trail_name,
-            s3_bucket_name=archive.bucket_name,
+            s3_bucket_name=delivery.bucket_name,
             include_global_service_events=True,
             is_multi_region_trail=True,
             enable_log_file_validation=True,
             enable_logging=props.start_logging_opt_out_reason is None,
-            kms_key_id=logs_key.key_arn,
+            kms_key_id=delivery.kms_key_arn,
             cloud_watch_logs_group_arn=f"{self.log_group.log_group.arn}:*",
             cloud_watch_logs_role_arn=self.delivery_role.role_arn,
             advanced_event_selector=selectors,
-            depends_on=[archive.bucket_policy, logs_key.key],
+            depends_on=list(delivery.depends_on) or None,
         )
 
     @property

@@ -35,7 +35,9 @@ from zero_trust_ai.audit_trail import AuditTrail, AuditTrailProps
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.capabilities import Capability
 from zero_trust_ai.data_lake import DataLake, DataLakeProps
+from zero_trust_ai.delegated_accounts import DelegatedArchive, trail_name
 from zero_trust_ai.dns_firewall import DnsFirewall, DnsFirewallProps
+from zero_trust_ai.evidence_destinations import DelegatedEvidence, EvidenceDestinations, LocalEvidence
 from zero_trust_ai.inference_fleet import InferenceFleet, InferenceFleetProps
 from zero_trust_ai.jwks_publisher import JwksPublisher, JwksPublisherProps
 from zero_trust_ai.log_archive import LogArchive, LogArchiveProps
@@ -266,6 +268,27 @@ class OrganizationMembership(BaseModel):
         "aws_organizations_organization: DescribeOrganization answers in every member account), and the plan fails "
         "unless that organization's management account is management_account_id -- an account outside the "
         "organization, or in another one, never gets an endpoint policy naming a wrong id.")
+    log_archive_account_id: str | None = Field(
+        default=None, pattern=r"^\d{12}$",
+        description="The organization's log-archive account. Set: the trail, the VPC flow logs (to S3) and the "
+        "serving load balancer's access logs are delivered into the archive the organization stack builds there "
+        "for this environment (names from zero_trust_ai.delegated_accounts.DelegatedArchive), which no principal of "
+        "this account can delete from or re-admit; everything else stays in the account's own log archive. "
+        "Default: none -- the account's own log archive receives everything.")
+    security_tooling_account_id: str | None = Field(
+        default=None, pattern=r"^\d{12}$",
+        description="The organization's security-tooling account, delegated administrator of GuardDuty and "
+        "Security Hub. Set: the platform creates neither (the administrator enables them in this account; "
+        ":class:`zero_trust_ai.threat_detection.ThreatDetectionProps`, ``administrator_account_id``). Default: "
+        "none -- the platform enables its own.")
+
+    @model_validator(mode="after")
+    def _delegated_accounts_are_others(self) -> OrganizationMembership:
+        for field in ("log_archive_account_id", "security_tooling_account_id"):
+            if getattr(self, field) is not None and getattr(self, field) == self.management_account_id:
+                raise ValueError(f"organization.{field} {self.management_account_id} is the management account: "
+                                 "name the organization's own log-archive / security-tooling member account")
+        return self
 
 
 class ZeroTrustAiPlatformProps(BaseModel):
@@ -300,6 +323,13 @@ class ZeroTrustAiPlatformProps(BaseModel):
             raise ValueError(f"organization.management_account_id {self.account_id} is the platform's own account: "
                              "the management account is never a member (no SCP or RCP applies there); deploy the "
                              "platform to a member account")
+        organization = self.organization
+        if organization is not None:
+            for field in ("log_archive_account_id", "security_tooling_account_id"):
+                if getattr(organization, field) == self.account_id:
+                    raise ValueError(f"organization.{field} {self.account_id} is the platform's own account: a "
+                                     "delegated account is another member (leave it unset for the single-account "
+                                     "layout)")
         return self
 
 
@@ -375,6 +405,7 @@ class ZeroTrustAiPlatform(PlatformConstruct):
                                   eventbridge_notifications=not disposable),
             logs_key=keys.logs,
         )
+        self.evidence = self._evidence_destinations(log_archive)
         self.data_lake = DataLake(
             self, "data_lake",
             props=DataLakeProps(name_prefix=prefix, account_id=account, force_destroy=disposable,
@@ -382,7 +413,7 @@ class ZeroTrustAiPlatform(PlatformConstruct):
                                 eventbridge_notifications=not disposable),
             keys=keys, access_log_bucket=log_archive.access_logs,
         )
-        self.networks = networks = self._networks(prefix, keys, log_archive)
+        self.networks = networks = self._networks(prefix, keys, self.evidence)
         training_network, serving_network = networks["training_network"], networks["serving_network"]
 
         # Each identity gets its row of the access table as soon as it exists (the order of its statements).
@@ -506,7 +537,18 @@ class ZeroTrustAiPlatform(PlatformConstruct):
                               f"{management}: its VPC endpoint policies would name another organisation's id.")]))
         return self.organization.id
 
-    def _networks(self, prefix: str, keys: PlatformKeys, log_archive: LogArchive) -> dict[str, PrivateNetwork]:
+    def _evidence_destinations(self, log_archive: LogArchive) -> EvidenceDestinations:
+        """Where the trail, the flow logs and the load balancer's access logs go: the organization's log-archive
+        account when the membership names one (its archive for this environment, by the contract's names), else this
+        account's log archive. The only place the layout is decided; the writers take the result."""
+        props, organization = self.props, self.props.organization
+        if organization is None or organization.log_archive_account_id is None:
+            return LocalEvidence(log_archive=log_archive, logs_key=self.keys.logs)
+        return DelegatedEvidence(self, "delegated_archive", archive=DelegatedArchive(
+            name_prefix=props.name_prefix, workload_account_id=props.account_id,
+            log_archive_account_id=organization.log_archive_account_id, region=props.region))
+
+    def _networks(self, prefix: str, keys: PlatformKeys, evidence: EvidenceDestinations) -> dict[str, PrivateNetwork]:
         props = self.props
         networks = {}
         for network_id, cidr in (("training_network", props.network.training_vpc_cidr),
@@ -521,7 +563,7 @@ class ZeroTrustAiPlatform(PlatformConstruct):
                     interface_endpoints=DEFAULT_INTERFACE_ENDPOINTS
                     + (BATCH_INTERFACE_ENDPOINTS if network_id == "training_network" else ("ssm",)),
                     log_retention_days=props.logging.retention_days, organization_id=self.organization_id),
-                flow_log_archive=log_archive.archive, logs_key=keys.logs,
+                flow_log_archive=evidence.flow_log_bucket, logs_key=keys.logs,
             )
         return networks
 
@@ -595,14 +637,16 @@ class ZeroTrustAiPlatform(PlatformConstruct):
             key=keys.logs)
         data_buckets = list(self.data_lake.buckets.values())
         self.trail = trail = AuditTrail(self, "audit_trail", props=AuditTrailProps(
-            trail_name=f"{prefix}-trail", account_id=account, region=region,
+            trail_name=trail_name(prefix), account_id=account, region=region,
             log_retention_days=props.logging.retention_days),
-            archive=self.log_archive.archive, logs_key=keys.logs, data_buckets=data_buckets)
+            destination=self.evidence, logs_key=keys.logs, data_buckets=data_buckets)
         alarms = SecurityAlarms(self, "security_alarms", props=SecurityAlarmsProps(name_prefix=prefix),
                                 log_group_name=trail.log_group.name, alert_topic=alert_topic,
                                 data_buckets=data_buckets, break_glass_role_arn=self.identities.break_glass.role_arn)
-        ThreatDetection(self, "threat_detection", props=ThreatDetectionProps(
-            region=region, security_hub_opt_out_reason=gaps.get(Capability.SECURITY_HUB_STANDARDS)))
+        organization = props.organization
+        self.threat_detection = ThreatDetection(self, "threat_detection", props=ThreatDetectionProps(
+            region=region, security_hub_opt_out_reason=gaps.get(Capability.SECURITY_HUB_STANDARDS),
+            administrator_account_id=organization.security_tooling_account_id if organization else None))
         self.artifacts = artifacts = SecureBucket(self, "artifacts", props=SecureBucketProps(
             bucket_name=f"{prefix}-artifacts-{account}", owner_account_id=account, encryption_key=keys.logs,
             access_log_bucket=self.log_archive.access_logs, force_destroy=emulator is not None,
@@ -677,7 +721,7 @@ class ZeroTrustAiPlatform(PlatformConstruct):
                 log_retention_days=props.logging.retention_days,
                 deletion_protection=emulator is None,
                 mutual_tls_opt_out_reason=gaps.get(Capability.MUTUAL_TLS_TRUST_STORE)),
-            network=network, log_archive=self.log_archive, trust_bucket=trust_bucket, key=keys.models,
+            network=network, evidence=self.evidence, trust_bucket=trust_bucket, key=keys.models,
             logs_key=keys.logs,
         )
         InferenceFleet(self, "inference_fleet", props=InferenceFleetProps(

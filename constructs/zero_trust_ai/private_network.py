@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from zero_trust_ai import actions, validation
 from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
+from zero_trust_ai.evidence_destinations import LogBucket
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.policy import PolicyDocument, Statement
-from zero_trust_ai.secure_bucket import SecureBucket
 from zero_trust_ai.validation import PrivateCidr, RetentionDays
 from zero_trust_ai.workload_role import WorkloadRole, WorkloadRoleProps
 
@@ -98,7 +98,8 @@ class PrivateNetwork(PlatformConstruct):
       that admits VPC-internal traffic and HTTPS towards the endpoints only;
     * interface endpoints for AWS APIs, each behind a security group that admits 443 from the VPC CIDR
       only, each with an endpoint policy limited to this account (and, for S3, the platform's buckets);
-    * flow logs (ALL traffic) delivered to the central log archive.
+    * flow logs (ALL traffic) delivered to ``flow_log_archive`` (the log archive: this account's, or the
+      organization's -- any :class:`~zero_trust_ai.evidence_destinations.LogBucket`), and a copy to CloudWatch Logs.
 
     ``workload_security_group`` is the group for compute in this VPC: no ingress, egress 443 to the
     endpoints and the S3 prefix list only.
@@ -114,7 +115,7 @@ class PrivateNetwork(PlatformConstruct):
         networks[f"the cidr_block of {self.construct_path}"] = self.props.cidr_block
 
     def __init__(
-        self, scope: Construct, id: str, *, props: PrivateNetworkProps, flow_log_archive: SecureBucket,
+        self, scope: Construct, id: str, *, props: PrivateNetworkProps, flow_log_archive: LogBucket,
         logs_key: PlatformKey,
     ) -> None:
         super().__init__(scope, id)
@@ -275,7 +276,8 @@ class PrivateNetwork(PlatformConstruct):
             vpc_id=self.vpc.id,
             traffic_type="ALL",
             log_destination_type="s3",
-            # Delivered under AWSLogs/<account>/vpcflowlogs/<region>/... (the archive grants exactly that).
+            # Delivered under AWSLogs/<account>/vpcflowlogs/<region>/... (the archive grants exactly that): this
+            # account's log archive, or the organization's (zero_trust_ai.evidence_destinations).
             log_destination=flow_log_archive.bucket_arn,
             max_aggregation_interval=props.flow_log_aggregation_seconds,
             tags={"Name": f"{props.name}-flow-log"},

@@ -42,8 +42,9 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from zero_trust_ai.base import PlatformConstruct
+from zero_trust_ai.delegated_accounts import load_balancer_log_prefix
 from zero_trust_ai.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupProps
-from zero_trust_ai.log_archive import LogArchive
+from zero_trust_ai.evidence_destinations import EvidenceDestinations
 from zero_trust_ai.platform_key import PlatformKey
 from zero_trust_ai.private_network import PrivateNetwork
 from zero_trust_ai.secure_bucket import SecureBucket
@@ -101,7 +102,8 @@ class ServingLoadBalancer(PlatformConstruct):
     """Internal ALB in the serving VPC's private subnets:
 
     * HTTPS only (no port-80 listener at all), TLS 1.3 policy, invalid header fields dropped, strictest
-      desync mitigation, access logs to the log archive, deletion protection;
+      desync mitigation, access logs where ``evidence`` admits them (this account's log archive or the
+      organization's, :mod:`zero_trust_ai.evidence_destinations`), deletion protection;
     * mutual TLS in ``verify`` mode against an ELB trust store whose CA bundle (and optional revocation
       list) lives in a private, KMS-encrypted, versioned bucket -- a client without a certificate from
       that CA never completes the handshake;
@@ -113,7 +115,8 @@ class ServingLoadBalancer(PlatformConstruct):
     implements: ClassVar[tuple[str, ...]] = ('ZT-SRV-1',)
 
     def __init__(self, scope: Construct, id: str, *, props: ServingLoadBalancerProps, network: PrivateNetwork,
-                 log_archive: LogArchive, trust_bucket: SecureBucket, key: PlatformKey, logs_key: PlatformKey) -> None:
+                 evidence: EvidenceDestinations, trust_bucket: SecureBucket, key: PlatformKey,
+                 logs_key: PlatformKey) -> None:
         super().__init__(scope, id)
         self.props = props
         prefix = props.name_prefix
@@ -128,15 +131,15 @@ class ServingLoadBalancer(PlatformConstruct):
                           description="HTTPS (mutual TLS) from private clients", protocol="tcp",
                           from_port=443, to_port=443, cidr_blocks=list(props.client_cidrs))
 
-        log_prefix = f"alb/{prefix}-serving"
-        log_archive.accept_load_balancer_logs(prefix=log_prefix)
+        # the name both sides of a delegated archive derive (zero_trust_ai.delegated_accounts)
+        access_logs = evidence.admit_load_balancer_logs(prefix=load_balancer_log_prefix(prefix))
         self.load_balancer = Lb(
             self, "load_balancer", name=f"{prefix}-serving", internal=True, load_balancer_type="application",
             subnets=network.subnet_ids, security_groups=[self.security_group.id],
             drop_invalid_header_fields=True, desync_mitigation_mode="strictest",
             enable_deletion_protection=props.deletion_protection, idle_timeout=60,
-            access_logs=LbAccessLogs(bucket=log_archive.access_logs.bucket_name, prefix=log_prefix, enabled=True),
-            depends_on=[log_archive.access_logs.bucket_policy],
+            access_logs=LbAccessLogs(bucket=access_logs.bucket_name, prefix=access_logs.prefix, enabled=True),
+            depends_on=list(access_logs.depends_on) or None,
         )
         self.target_group = LbTargetGroup(
             self, "target_group", name=f"{prefix}-inference", port=props.target_port, protocol="HTTPS",

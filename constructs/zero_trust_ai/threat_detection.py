@@ -29,23 +29,44 @@ class ThreatDetectionProps(BaseModel):
         default=None,
         description="Why Security Hub is not enabled (emulator gap only). Default: enabled, with the standard.",
     )
+    administrator_account_id: str | None = Field(
+        default=None, pattern=r"^\d{12}$",
+        description="The organization's security-tooling account, delegated administrator of GuardDuty and Security "
+        "Hub with auto-enable for every member. Set: this construct creates neither the detector (with its S3 "
+        "protection) nor the Security Hub account and standard -- the administrator enables them in this account, "
+        "and a second detector would fail ('detector already exists': one per account and region); findings still "
+        "reach this account's EventBridge, so the quarantine rule works unchanged. Default: none -- this account "
+        "runs its own.",
+    )
 
 
 class ThreatDetection(PlatformConstruct):
     """GuardDuty with S3 data-event protection and Security Hub with the AWS Foundational Security Best
-    Practices standard. Findings reach EventBridge, where the quarantine rule picks them up."""
+    Practices standard. Findings reach EventBridge, where the quarantine rule picks them up.
+
+    Under a delegated administrator (``administrator_account_id``) the account's detector and hub belong to the
+    administrator's organization configuration: nothing is created here (``detector`` and ``security_hub`` are
+    None). A member's findings are published to the member's own default event bus as well as the administrator's
+    (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_eventbridge.html), and the quarantine rule
+    matches ``source``/``detail-type``/severity only, never a detector id.
+    """
 
     implements: ClassVar[tuple[str, ...]] = ('ZT-LOG-1',)
 
     def __init__(self, scope: Construct, id: str, *, props: ThreatDetectionProps) -> None:
         super().__init__(scope, id)
+        self.administrator_account_id = props.administrator_account_id
+        self.standard_arn = (f"arn:aws:securityhub:{props.region}::standards/"
+                             "aws-foundational-security-best-practices/v/1.0.0")
+        self.detector: GuarddutyDetector | None = None
+        self.s3_protection: GuarddutyDetectorFeature | None = None
+        self.security_hub: SecurityhubAccount | None = None
+        if props.administrator_account_id is not None:
+            return  # the administrator enables both (see the class docstring)
         self.detector = GuarddutyDetector(self, "detector", enable=True,
                                           finding_publishing_frequency=props.finding_publishing_frequency)
         self.s3_protection = GuarddutyDetectorFeature(self, "s3_protection", detector_id=self.detector.id,
                                                       name="S3_DATA_EVENTS", status="ENABLED")
-        self.standard_arn = (f"arn:aws:securityhub:{props.region}::standards/"
-                             "aws-foundational-security-best-practices/v/1.0.0")
-        self.security_hub: SecurityhubAccount | None = None
         if props.security_hub_opt_out_reason is not None:
             return
         self.security_hub = SecurityhubAccount(self, "security_hub", enable_default_standards=False,

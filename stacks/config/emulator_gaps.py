@@ -155,4 +155,19 @@ ORGANIZATION_POLICIES = EmulatorGap(
     "of adopted ones); the drill reads the attached policies back through the Organizations API and decides each "
     "attempt against a member account of the workload OU with AWS's semantics (blueprint/drill/organization.py)",
 )
-GAPS = (*GAPS, ORGANIZATION_POLICIES)
+DELEGATED_ACCOUNTS_NAME = "Delegated accounts"  # the config's refusal (stacks/config/model.py) names it
+DELEGATED_ACCOUNTS = EmulatorGap(
+    control=f"{DELEGATED_ACCOUNTS_NAME} (evidence into the log-archive account; GuardDuty and Security Hub "
+    "administered from the security-tooling account)",
+    gap="moto's CreateAccount gives each account it creates a random id (organizations/utils.py, "
+    "make_random_account_id) and there is no way to adopt an account by id, so the emulated organization's "
+    "log-archive and security-tooling accounts cannot be named by id in an environment file; its Security Hub "
+    "EnableOrganizationAdminAccount and Organizations RegisterDelegatedAdministrator refuse an account that is not "
+    "such a member; GuardDuty's organization configuration (UpdateOrganizationConfiguration, auto-enable) is not "
+    "implemented",
+    handling="`local` keeps the single-account layout (the config refuses delegated_accounts for the emulator, "
+    "naming this entry): its own log archive receives the trail, flow logs and access logs, and it runs its own "
+    "GuardDuty detector; staging and prod deliver to the delegated accounts (asserted by "
+    "tests/test_invariants_delegated.py)",
+)
+GAPS = (*GAPS, ORGANIZATION_POLICIES, DELEGATED_ACCOUNTS)

@@ -22,6 +22,10 @@ from stacks.paths import below_root
 
 ENVIRONMENTS = ("dev", "local", "prod", "staging")
 CLOUD = ("dev", "prod", "staging")  # local has emulator capability switches (mTLS, DNS Firewall, code signing)
+# staging and prod name delegated_accounts (README "Delegated accounts"): their evidence goes to the log-archive
+# account and the security-tooling account administers GuardDuty and Security Hub; dev and local run their own
+DELEGATING = ("prod", "staging")
+OWN_THREAT_DETECTION = ("dev", "local")
 ISSUE_22 = "issue 22 probe"  # the classes that survived the independent probe
 
 
@@ -759,7 +763,7 @@ def log_group_kept_a_month(t: Target) -> int:
     return 1
 
 
-@mutation(("ZT-LOG-1",))
+@mutation(("ZT-LOG-1",), environments=OWN_THREAT_DETECTION)
 def guardduty_without_s3_protection(t: Target) -> int:
     """GuardDuty's S3 protection is disabled."""
     changed = 0
@@ -1208,6 +1212,74 @@ def run_records_may_be_replaced(t: Target) -> int:
     """The archive no longer requires If-None-Match under run-records/: a record can be replaced by a new version."""
     with document(t.at("aws_s3_bucket_policy", "log_archive/archive/policy")) as doc:
         return drop_sid(doc, "DenyOverwritesArchiveRunRecords")
+
+
+# == delegated accounts (staging, prod): evidence into the log-archive account, threat detection administered ========
+
+@mutation(("ZT-LOG-1",), environments=DELEGATING)
+def trail_back_to_the_local_archive(t: Target) -> int:
+    """A delegating environment's trail writes into its own account's archive with the local logs key again, where
+    an administrator of the workload account controls the bucket policy."""
+    bucket = t.ref("aws_s3_bucket", "log_archive/archive/bucket", "bucket")
+    key = t.ref("aws_kms_key", "keys/logs/key")
+    changed = 0
+    for body in t.resources("aws_cloudtrail").values():
+        if bucket and key and body.get("s3_bucket_name") != bucket:
+            body["s3_bucket_name"], body["kms_key_id"] = bucket, key
+            changed += 1
+    return changed
+
+
+@mutation(("ZT-LOG-1",), environments=DELEGATING)
+def trail_key_named_by_its_alias_arn(t: Target) -> int:
+    """The trail names the archive key by its alias ARN instead of the key ARN read from it: CloudTrail returns the
+    key ARN, so every plan would change the trail."""
+    changed = 0
+    for body in t.resources("aws_cloudtrail").values():
+        for key in t.stack.get("data", {}).get("aws_kms_key", {}).values():
+            if str(body.get("kms_key_id", "")).startswith("${data.aws_kms_key."):
+                body["kms_key_id"] = key["key_id"]
+                changed += 1
+    return changed
+
+
+@mutation(("ZT-NET-2",), environments=DELEGATING)
+def flow_logs_back_to_the_local_archive(t: Target) -> int:
+    """A delegating environment's training VPC delivers its flow logs into its own account's archive again."""
+    body = t.at("aws_flow_log", "training_network/flow_log")
+    archive = t.ref("aws_s3_bucket", "log_archive/archive/bucket")
+    if body is None or archive is None or body.get("log_destination") == archive:
+        return 0
+    body["log_destination"] = archive
+    return 1
+
+
+@mutation(("ZT-SRV-1",), environments=DELEGATING)
+def load_balancer_logs_to_the_local_sink(t: Target) -> int:
+    """A delegating environment's load balancer writes its access logs into its own account's access-log bucket."""
+    sink = t.ref("aws_s3_bucket", "log_archive/access_logs/bucket", "bucket")
+    changed = 0
+    for body in t.resources("aws_lb").values():
+        logs = body.get("access_logs", {})
+        if sink and logs and logs.get("bucket") != sink:
+            logs["bucket"] = sink
+            changed += 1
+    return changed
+
+
+@mutation(("ZT-LOG-1",), environments=DELEGATING)
+def detector_created_again_under_the_administrator(t: Target) -> int:
+    """A delegating environment creates its own GuardDuty detector again: the administrator already enabled one, so
+    the apply fails with 'detector already exists' (or, if it did not, the member runs outside the organization's
+    configuration)."""
+    return t.add("aws_guardduty_detector", "mutation_detector", {"enable": True,
+                                                                  "finding_publishing_frequency": "FIFTEEN_MINUTES"})
+
+
+@mutation(("ZT-LOG-1",), environments=DELEGATING)
+def security_hub_enabled_again_under_the_administrator(t: Target) -> int:
+    """A delegating environment enables Security Hub itself again, beside the delegated administrator's."""
+    return t.add("aws_securityhub_account", "mutation_security_hub", {"enable_default_standards": False})
 
 
 # == ZT-TEST-1 policy gate / ZT-TEST-2 red-team drill (the tool's own test must catch them) ============================
