@@ -21,6 +21,8 @@ SINGLE_ACCOUNT = ("dev", "local")
 DATA_REF = re.compile(r"\$\{data\.([a-z0-9_]+)\.([A-Za-z0-9_]+)\.([a-z_]+)\}")
 TRAIL_STATEMENTS = {"CloudTrailAclCheck", "CloudTrailWrite"}
 TRAIL_KEY_STATEMENTS = {"CloudTrailEncryptLogs", "CloudTrailDescribeKey"}
+FLOW_LOG_STATEMENTS = {"VpcFlowLogsDelivery", "VpcFlowLogsDeliveryBucketCheck"}
+FLOW_LOG_KEY_STATEMENTS = {"VpcFlowLogsEncrypt"}
 
 
 def _archive(synthesized: Synthesized, env: str) -> DelegatedArchive:
@@ -97,6 +99,9 @@ def test_nothing_local_admits_the_trail_or_the_load_balancer(synthesized: Synthe
     assert not {s for s in _policy_sids(stack, "aws_s3_bucket_policy", "log_archive/access_logs/policy")
                 if s.startswith("LoadBalancerLogs")}
     assert not TRAIL_KEY_STATEMENTS & _policy_sids(stack, "aws_kms_key", "keys/logs/key")
+    # nor for the flow logs, which go to the log-archive account: no unused delivery grant stays behind
+    assert not FLOW_LOG_STATEMENTS & _policy_sids(stack, "aws_s3_bucket_policy", "log_archive/archive/policy")
+    assert not FLOW_LOG_KEY_STATEMENTS & _policy_sids(stack, "aws_kms_key", "keys/logs/key")
     # the local archive stays for everything else: S3 server access logs (same account and region only), run records
     assert by_path(stack, "aws_s3_bucket")["log_archive/archive/bucket"]
     assert by_path(stack, "aws_s3_bucket")["log_archive/access_logs/bucket"]
@@ -137,7 +142,8 @@ def test_single_account_environments_keep_everything_local(synthesized: Synthesi
     assert path_of(target(stack, trail["s3_bucket_name"])).endswith("log_archive/archive/bucket")
     assert path_of(target(stack, trail["kms_key_id"])).endswith("keys/logs/key")
     assert _policy_sids(stack, "aws_s3_bucket_policy", "log_archive/archive/policy") >= TRAIL_STATEMENTS
-    assert _policy_sids(stack, "aws_kms_key", "keys/logs/key") >= TRAIL_KEY_STATEMENTS
+    assert _policy_sids(stack, "aws_kms_key", "keys/logs/key") >= TRAIL_KEY_STATEMENTS | FLOW_LOG_KEY_STATEMENTS
+    assert _policy_sids(stack, "aws_s3_bucket_policy", "log_archive/archive/policy") >= FLOW_LOG_STATEMENTS
     (lb,) = resources(stack, "aws_lb").values()
     assert lb["access_logs"]["prefix"] == load_balancer_log_prefix(f"ztai-{env}")
     assert path_of(target(stack, lb["access_logs"]["bucket"])).endswith("log_archive/access_logs/bucket")

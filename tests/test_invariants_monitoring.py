@@ -56,8 +56,8 @@ def test_each_log_source_gets_scoped_archive_statements(synthesized: Synthesized
     sink = statements(policies[f"{env_name}/platform/log_archive/access_logs/bucket"]["policy"])
     alb = [s for s in sink if s["Sid"].startswith("LoadBalancerLogs")]
     delegated = delegated_archive(synthesized.environments[env_name]) is not None
-    if delegated:  # the log-archive account admits the trail and the load balancer: nothing local lets them in
-        assert not {"CloudTrailAclCheck", "CloudTrailWrite"} & set(by_sid) and not alb
+    if delegated:  # the log-archive account admits the trail, flow logs and load balancer: nothing local lets them in
+        assert not {"CloudTrailAclCheck", "CloudTrailWrite", "VpcFlowLogsDelivery"} & set(by_sid) and not alb
     else:
         trail_arn = f"arn:aws:cloudtrail:{config.region}:{config.account_id}:trail/ztai-{env_name}-trail"
         for sid in ("CloudTrailAclCheck", "CloudTrailWrite"):
@@ -67,7 +67,7 @@ def test_each_log_source_gets_scoped_archive_statements(synthesized: Synthesized
         assert by_sid["CloudTrailWrite"]["Resource"].endswith(f"/AWSLogs/{config.account_id}/*")
         assert len(alb) == 1 and alb[0]["Action"] == "s3:PutObject"
         assert alb[0]["Resource"].endswith(f"/alb/ztai-{env_name}-serving/AWSLogs/{config.account_id}/*")
-    assert by_sid["VpcFlowLogsDelivery"]["Condition"]["StringEquals"]["aws:SourceAccount"] == config.account_id
+        assert by_sid["VpcFlowLogsDelivery"]["Condition"]["StringEquals"]["aws:SourceAccount"] == config.account_id
     s3_logs = [s for s in sink if s["Sid"].startswith("AccessLogsFrom")]
     assert s3_logs and all("aws:SourceArn" in s["Condition"]["ArnLike"] for s in s3_logs)
     allowed = [s for s in archive + sink if s["Effect"] == "Allow"]

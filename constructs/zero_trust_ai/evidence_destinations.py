@@ -32,7 +32,6 @@ from zero_trust_ai.base import PlatformConstruct
 from zero_trust_ai.delegated_accounts import DelegatedArchive
 from zero_trust_ai.log_archive import LogArchive
 from zero_trust_ai.platform_key import PlatformKey
-from zero_trust_ai.policy import Statement
 
 
 class LogBucket(Protocol):
@@ -95,7 +94,9 @@ class EvidenceDestinations(Protocol):
 
 class LocalEvidence:
     """The single-account layout: the buckets of this account's :class:`LogArchive` and its logs key. The archive
-    admits the flow logs itself; the trail and the load balancer are admitted here, each by statements scoped to it."""
+    admits the flow logs itself; the trail and the load balancer are admitted through it
+    (:meth:`LogArchive.accept_trail`, :meth:`LogArchive.accept_load_balancer_logs`), each by statements scoped to
+    it -- the same statements the organization's log-archive account writes for a delegating environment."""
 
     def __init__(self, *, log_archive: LogArchive, logs_key: PlatformKey) -> None:
         self.log_archive = log_archive
@@ -106,25 +107,11 @@ class LocalEvidence:
         return self.log_archive.archive
 
     def admit_trail(self, *, trail_name: str, trail_arn: str, account_id: str) -> TrailDelivery:
-        archive, key, account = self.log_archive.archive, self.logs_key, account_id
-        source = {"StringEquals": {"aws:SourceAccount": account}, "ArnEquals": {"aws:SourceArn": trail_arn}}
-        archive.add_to_resource_policy(Statement(
-            sid="CloudTrailAclCheck", effect="Allow", principals={"Service": "cloudtrail.amazonaws.com"},
-            actions=["s3:GetBucketAcl"], resources=[archive.bucket_arn], conditions=source))
-        archive.add_to_resource_policy(Statement(
-            sid="CloudTrailWrite", effect="Allow", principals={"Service": "cloudtrail.amazonaws.com"},
-            actions=["s3:PutObject"], resources=[archive.arn_for_objects(f"AWSLogs/{account}/")],
-            conditions={**source, "StringEquals": {"aws:SourceAccount": account,
-                                                   "s3:x-amz-acl": "bucket-owner-full-control"}}))
-        key.grant_service(
-            sid="CloudTrailEncryptLogs", service="cloudtrail.amazonaws.com",
-            key_actions=("kms:GenerateDataKey",),
-            conditions={"StringEquals": {"aws:SourceAccount": account},
-                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
-                                       f"arn:aws:cloudtrail:*:{account}:trail/{trail_name}"},
-                        "ArnEquals": {"aws:SourceArn": trail_arn}})
-        key.grant_service(sid="CloudTrailDescribeKey", service="cloudtrail.amazonaws.com",
-                          key_actions=("kms:DescribeKey",), conditions=source)
+        admitted = self.log_archive.accept_trail(trail_name=trail_name)
+        if (admitted, account_id) != (trail_arn, self.log_archive.props.delivering_account):
+            raise ValueError(f"trail {trail_arn}: this account's log archive admits {admitted} (its trail name in "
+                             "its account and region)")
+        archive, key = self.log_archive.archive, self.logs_key
         return TrailDelivery(bucket_name=archive.bucket_name, kms_key_arn=key.key_arn,
                              depends_on=(archive.bucket_policy, key.key))
 

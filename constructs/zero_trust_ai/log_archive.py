@@ -51,6 +51,10 @@ class LogArchiveProps(BaseModel):
     transition_to_glacier_ir_days: int = Field(default=90, ge=1, description="Default: colder storage after 90 days.")
     force_destroy: bool = Field(default=False, description="Only for the emulator environment.")
     eventbridge_notifications: bool = Field(default=True, description="Object events to EventBridge. Default: on.")
+    accepts_flow_logs: bool = Field(
+        default=True, description="Admit the delivering account's VPC flow logs (delivery.logs.amazonaws.com on the "
+        "archive and the key). Off where they are delivered elsewhere -- a workload account whose evidence goes to "
+        "the organization's log-archive account -- so no unused delivery grant stays. Default: on.")
 
     @model_validator(mode="after")
     def _governance_needs_a_reason(self) -> LogArchiveProps:
@@ -126,8 +130,15 @@ class LogArchive(PlatformConstruct):
                 eventbridge_notifications=props.eventbridge_notifications,
             ),
         )
+        if props.accepts_flow_logs:
+            self._accept_flow_logs()
+        if props.delivers_across_accounts:
+            self._fence_the_delivering_account()
+
+    def _accept_flow_logs(self) -> None:
+        """VPC flow logs (log delivery service), scoped to the delivering account's log-delivery sources."""
+        props, logs_key = self.props, self.logs_key
         account = props.delivering_account
-        # VPC flow logs (log delivery service), scoped to the delivering account's log-delivery sources.
         self.archive.allow_service_delivery(
             sid="VpcFlowLogsDelivery", service="delivery.logs.amazonaws.com",
             prefix=f"AWSLogs/{account}/vpcflowlogs/", source_account=account,
@@ -140,8 +151,6 @@ class LogArchive(PlatformConstruct):
             conditions={"StringEquals": {"aws:SourceAccount": account},
                         "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{props.region}:{account}:*"}},
         )
-        if props.delivers_across_accounts:
-            self._fence_the_delivering_account()
 
     def _fence_the_delivering_account(self) -> None:
         """The delivering account writes here through AWS services only. Cross-account access already needs an

@@ -402,7 +402,9 @@ class ZeroTrustAiPlatform(PlatformConstruct):
             self, "log_archive",
             props=LogArchiveProps(name_prefix=prefix, account_id=account, region=region,
                                   object_lock_days=props.logging.archive_object_lock_days, force_destroy=disposable,
-                                  eventbridge_notifications=not disposable),
+                                  eventbridge_notifications=not disposable,
+                                  # delegated: the flow logs go to the log-archive account (_evidence_destinations)
+                                  accepts_flow_logs=self._log_archive_account is None),
             logs_key=keys.logs,
         )
         self.evidence = self._evidence_destinations(log_archive)
@@ -541,12 +543,18 @@ class ZeroTrustAiPlatform(PlatformConstruct):
         """Where the trail, the flow logs and the load balancer's access logs go: the organization's log-archive
         account when the membership names one (its archive for this environment, by the contract's names), else this
         account's log archive. The only place the layout is decided; the writers take the result."""
-        props, organization = self.props, self.props.organization
-        if organization is None or organization.log_archive_account_id is None:
+        props, log_archive_account = self.props, self._log_archive_account
+        if log_archive_account is None:
             return LocalEvidence(log_archive=log_archive, logs_key=self.keys.logs)
         return DelegatedEvidence(self, "delegated_archive", archive=DelegatedArchive(
             name_prefix=props.name_prefix, workload_account_id=props.account_id,
-            log_archive_account_id=organization.log_archive_account_id, region=props.region))
+            log_archive_account_id=log_archive_account, region=props.region))
+
+    @property
+    def _log_archive_account(self) -> str | None:
+        """The organization's log-archive account this environment delivers to, if it names one."""
+        organization = self.props.organization
+        return None if organization is None else organization.log_archive_account_id
 
     def _networks(self, prefix: str, keys: PlatformKeys, evidence: EvidenceDestinations) -> dict[str, PrivateNetwork]:
         props = self.props

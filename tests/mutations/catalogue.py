@@ -1254,6 +1254,19 @@ def flow_logs_back_to_the_local_archive(t: Target) -> int:
     return 1
 
 
+@mutation(("ZT-NET-2",), environments=DELEGATING)
+def local_archive_still_admits_the_flow_logs(t: Target) -> int:
+    """A delegating environment's own archive keeps admitting the log delivery service although its flow logs go
+    to the log-archive account: an unused delivery grant a workload administrator could point flow logs at."""
+    with document(t.at("aws_s3_bucket_policy", "log_archive/archive/policy")) as doc:
+        if not doc:
+            return 0
+        doc["Statement"].append({"Sid": "VpcFlowLogsDelivery", "Effect": "Allow",
+                                 "Principal": {"Service": "delivery.logs.amazonaws.com"}, "Action": "s3:PutObject",
+                                 "Resource": "arn:aws:s3:::mutant/AWSLogs/*"})
+        return 1
+
+
 @mutation(("ZT-SRV-1",), environments=DELEGATING)
 def load_balancer_logs_to_the_local_sink(t: Target) -> int:
     """A delegating environment's load balancer writes its access logs into its own account's access-log bucket."""
