@@ -139,7 +139,7 @@ class OrganizationStack(TerraformStack):
                 props=DelegatedAdministrationProps(
                     admin_account_id=tooling.account_id, management_account_id=config.management_account_id,
                     regions=regions, aggregation_region=home,
-                    linked_regions=[r for r in config.guardrails.allowed_regions if r != home],
+                    linked_regions=[r for r in regions if r != home],
                     security_hub_members={region: sorted({d.account_id for d in tooled if d.region == region})
                                           for region in regions}),
                 management={region: self._management_provider(region) for region in regions},

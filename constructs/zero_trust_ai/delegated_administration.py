@@ -50,13 +50,20 @@ class DelegatedAdministrationProps(BaseModel):
     aggregation_region: str = Field(description="Where Security Hub aggregates the findings of every region (the "
                                     "finding aggregator's home region); one of ``regions``.")
     linked_regions: Sequence[str] = Field(
-        default=(), description="Regions whose Security Hub findings the aggregator links in (the organization's "
-        "other allowed regions). Default: none -- no finding aggregator (nothing to aggregate).")
+        default=(), description="Regions whose Security Hub findings the aggregator links in: the other ``regions``, "
+        "where the administrator runs Security Hub (a region without it has nothing to aggregate). Default: none -- "
+        "no finding aggregator.")
     security_hub_members: Mapping[str, Sequence[str]] = Field(
         default_factory=dict,
         description="Existing member accounts to enable Security Hub in, by region (the delegating environments' "
         "accounts). The local organization configuration auto-enables *new* accounts only; an account that was a "
         "member before is enabled by the administrator's CreateMembers. Default: none.")
+    finding_publishing_frequency: Literal["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"] = Field(
+        default="FIFTEEN_MINUTES",
+        description="How often the administrator's detector publishes updated findings. Members inherit it "
+        "(https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_cloudwatch.html#guardduty_findings_"
+        "cloudwatch_notification_frequency), so it is how soon a workload's quarantine hears of an updated finding. "
+        "Default: every 15 minutes, what each workload's own detector used (GuardDuty's default is six hours).")
     auto_enable_members: Literal["ALL", "NEW"] = Field(
         default="ALL", description="GuardDuty and its S3 protection for every member (ALL, existing ones too) or for "
         "new members only (NEW). Default: ALL -- a workload that stops running its own detector is covered at once.")
@@ -72,6 +79,9 @@ class DelegatedAdministrationProps(BaseModel):
             raise ValueError(f"aggregation_region {self.aggregation_region!r} is not one of {list(self.regions)}")
         if self.aggregation_region in self.linked_regions:
             raise ValueError("linked_regions must not contain the aggregation region itself")
+        if unadministered := [r for r in self.linked_regions if r not in self.regions]:
+            raise ValueError(f"linked_regions {unadministered}: Security Hub is not administered there (not one of "
+                             f"{list(self.regions)}), so the aggregator would link nothing")
         for region, accounts in self.security_hub_members.items():
             if region not in self.regions:
                 raise ValueError(f"security_hub_members: {region!r} is not one of {list(self.regions)}")
@@ -120,7 +130,8 @@ class DelegatedAdministration(PlatformConstruct):
         for region in props.regions:
             rid = _region_id(region)
             to_admin, to_management = administrator[region], management[region]
-            detector = GuarddutyDetector(self, f"detector_{rid}", enable=True, provider=to_admin)
+            detector = GuarddutyDetector(self, f"detector_{rid}", enable=True, provider=to_admin,
+                                         finding_publishing_frequency=props.finding_publishing_frequency)
             features = [GuarddutyDetectorFeature(self, f"detector_{rid}_{name.lower()}", detector_id=detector.id,
                                                  name=name, status="ENABLED", provider=to_admin)
                         for name in GUARDDUTY_FEATURES]
