@@ -69,9 +69,12 @@ def test_every_bucket_is_private_encrypted_versioned_owner_enforced_logged_and_t
         unsigned = policy["DenyUnsignedPayloadUploads"]
         assert unsigned["Effect"] == "Deny" and unsigned["Principal"] == {"AWS": "*"}
         assert unsigned["Action"] == "s3:PutObject" and unsigned["Resource"].endswith(".arn}/*")
-        # every unsigned form, including the trailer form current SDKs send by default over HTTPS
+        # every unsigned form, including the trailer form current SDKs send by default over HTTPS, from every
+        # principal but AWS services delivering (the key is false in every signed request of an IAM principal and
+        # absent from anonymous ones, which IfExists still denies; only a service principal's request has it true)
         assert unsigned["Condition"] == {"StringLike": {"s3:x-amz-content-sha256": [
-            "UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD*"]}}
+            "UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD*"]},
+            "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}
         no_hash = policy["DenyUploadsWithoutPayloadHash"]
         assert no_hash["Effect"] == "Deny" and no_hash["Principal"] == {"AWS": "*"}
         assert no_hash["Condition"] == {"Null": {"s3:x-amz-content-sha256": "true"},

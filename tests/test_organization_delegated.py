@@ -507,3 +507,28 @@ def test_an_independent_evaluator_agrees_with_the_drill(stack: dict[str, Any],
     comparison = harness.compare(cases, harness.known_differences())
     assert comparison.total == 27
     assert not comparison.unexplained, "\n".join(str(d) for d in comparison.unexplained)
+
+
+@pytest.mark.parametrize("environment", ["prod", "staging"])
+def test_an_unsigned_payload_stops_iam_principals_but_not_aws_deliveries(
+        stack: dict[str, Any], organization: LoadedOrganization, environment: str) -> None:
+    """How CloudTrail and log delivery sign their PUTs is not documented: DenyUnsignedPayloadUploads must not refuse
+    them (evidence would be lost silently), while it still refuses every IAM principal, the log-archive account's
+    own administrators included."""
+    delegation = next(d for d in organization.delegations if d.environment == environment)
+    archive = contract(organization, delegation)
+    bucket_policy, _, _, key = archive_policies(stack, archive, environment)
+    obj = (f"arn:aws:s3:::{archive.archive_bucket_name}/AWSLogs/{delegation.account_id}/CloudTrail/"
+           f"{delegation.region}/2026/12/02/x.json.gz")
+    unsigned = {"aws:SecureTransport": "true", "s3:x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+                "s3:x-amz-acl": "bucket-owner-full-control", "s3:x-amz-server-side-encryption-aws-kms-key-id": key}
+    delivery = evaluate(Request("cloudtrail.amazonaws.com", "s3:PutObject", obj,
+                                {**unsigned, "aws:PrincipalIsAWSService": "true", "aws:SourceArn": archive.trail_arn,
+                                 "aws:SourceAccount": delegation.account_id},
+                                resource_account=archive.log_archive_account_id),
+                        identity_policies=[], resource_policies=[bucket_policy])
+    assert delivery.allowed, delivery.reason
+    owner_admin = f"arn:aws:iam::{archive.log_archive_account_id}:role/OrganizationAccountAccessRole"
+    upload = evaluate(Request(owner_admin, "s3:PutObject", obj, {**unsigned, "aws:PrincipalIsAWSService": "false"}),
+                      identity_policies=[ADMINISTRATOR], resource_policies=[bucket_policy])
+    assert not upload.allowed and "DenyUnsignedPayloadUploads" in upload.reason, upload.reason

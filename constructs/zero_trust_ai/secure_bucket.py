@@ -365,9 +365,15 @@ class SecureBucket(PlatformConstruct):
             # CRC32 trailer). Signed forms (a hex SHA-256, STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]) pass; the
             # platform's uploader signs the SHA-256 of the payload (zero_trust_ai/runtime/manifests.py).
             # https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
+            # AWS service deliveries (CloudTrail, log delivery) are exempt: AWS does not document how they sign
+            # their PUTs, and an unsigned-payload delivery refused here would lose evidence without an error anyone
+            # sees. aws:PrincipalIsAWSService is set only for service principals, so no IAM principal is exempt
+            # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+            # #condition-keys-principalisawsservice).
             Statement(sid="DenyUnsignedPayloadUploads", effect="Deny", principals={"AWS": "*"},
                       actions=["s3:PutObject"], resources=[f"{self.bucket.arn}/*"],
-                      conditions={"StringLike": {"s3:x-amz-content-sha256": list(UNSIGNED_PAYLOAD_FORMS)}}),
+                      conditions={"StringLike": {"s3:x-amz-content-sha256": list(UNSIGNED_PAYLOAD_FORMS)},
+                                  "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}),
             # ... and uploads that carry no payload hash at all (browser POST forms, signature version 2), except
             # AWS service deliveries, which are not signed by the platform's clients.
             Statement(sid="DenyUploadsWithoutPayloadHash", effect="Deny", principals={"AWS": "*"},
