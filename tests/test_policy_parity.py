@@ -61,5 +61,7 @@ def test_recorded_evaluations_replay_in_the_simulator() -> None:
             if case.id not in explained:
                 policy_eval.evaluate(case.request, **case.kwargs())
     comparison = drill_corpus.compare(entries)
-    assert comparison.total == len(hand_cases.CASES) - len(explained)
+    # the register also explains differences of other corpora (the delegated archive's drill): count only the
+    # hand-written cases it does not explain, each of which was replayed
+    assert comparison.total == len([case for case in hand_cases.CASES if case.id not in explained])
     assert not comparison.unexplained, "\n".join(str(d) for d in comparison.unexplained)
